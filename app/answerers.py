@@ -1,0 +1,35 @@
+"""Answer backends by name. ``extractive`` needs no LLM and is the default and the fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from govqa.app.engine import AskResult, ExtractiveAnswerer
+from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever
+from govqa.settings import Settings
+
+
+class Answerer(Protocol):
+    def ask(self, question: str, filters: Filters | None = None) -> AskResult: ...
+
+
+def _extractive(settings: Settings, index: CorpusIndex, retriever: HybridRetriever) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(
+        index,
+        retriever,
+        max_sentences=settings.answer.max_sentences,
+        min_support=settings.answer.min_support,
+    )
+
+
+ANSWERERS: dict[str, Callable[[Settings, CorpusIndex, HybridRetriever], Any]] = {
+    "extractive": _extractive,
+}
+
+
+def build_answerer(settings: Settings, index: CorpusIndex, retriever: HybridRetriever) -> Answerer:
+    name = settings.answer.backend
+    if name not in ANSWERERS:
+        raise ValueError(f"Unknown answer backend {name!r}: use one of {', '.join(sorted(ANSWERERS))} (GOVQA_ANSWER_BACKEND).")
+    return ANSWERERS[name](settings, index, retriever)  # type: ignore[no-any-return]

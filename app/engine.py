@@ -1,0 +1,131 @@
+"""The answer engine: retrieve, then compose an answer in which every sentence is cited."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from govqa.app.citations import Citation, cite
+from govqa.app.extractive import (
+    candidates_from,
+    rank_candidates,
+    select_units,
+)
+from govqa.corpus.documents import guess_language
+from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever, ScoredChunk, describe
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+ABSTAIN_MESSAGE = {
+    "en": "The corpus does not cover this question well enough to answer it. The nearest passages are listed below.",
+    "zh": "语料库中没有足够的内容回答这个问题。以下是最接近的段落。",
+}
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given; the message says why."""
+
+
+@dataclass
+class AskResult:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    retrieved: list[dict[str, Any]]
+    timings_ms: dict[str, float]
+    nearest: list[Citation] = field(default_factory=list)
+    support: float = 0.0  # strength of the best evidence, compared with the abstention threshold
+    backend: str = "extractive"
+    notice: str = ""  # e.g. why an LLM answer fell back to the extractive one
+    sentences: list[dict[str, Any]] = field(default_factory=list)  # per answer sentence: text, citations, supported
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": self.retrieved,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "nearest": [c.to_json() for c in self.nearest],
+            "support": round(self.support, 4),
+            "backend": self.backend,
+            "notice": self.notice,
+            "sentences": self.sentences,
+        }
+
+
+def check_question(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise QuestionError("The question is empty.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
+    return question
+
+
+class ExtractiveAnswerer:
+    """Composes answers only from verbatim sentences of retrieved passages."""
+
+    def __init__(
+        self,
+        index: CorpusIndex,
+        retriever: HybridRetriever,
+        max_sentences: int = 3,
+        min_support: float = 0.35,
+        max_passages: int = 6,
+    ) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.max_sentences = max_sentences
+        self.min_support = min_support
+        self.max_passages = max_passages
+
+    def _similarities(self, question: str, texts: list[str]) -> list[float] | None:
+        embedder = self.index.embedder
+        if embedder is None or not texts:
+            return None
+        vectors = np.asarray(embedder.get_text_embedding_batch([question, *texts]), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        vectors = vectors / norms[:, None]
+        return (vectors[1:] @ vectors[0]).tolist()  # type: ignore[no-any-return]
+
+    def ask(self, question: str, filters: Filters | None = None) -> AskResult:
+        question = check_question(question)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        results = self.retriever.search(question, filters, timings=timings)
+        timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
+        composed = time.perf_counter()
+        result = self.compose(question, results)
+        timings["compose_ms"] = (time.perf_counter() - composed) * 1000
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        result.timings_ms = {**timings, **result.timings_ms}
+        return result
+
+    def compose(self, question: str, results: list[ScoredChunk]) -> AskResult:
+        lang = guess_language(question)
+        candidates = candidates_from(results, self.max_passages)
+        similarities = self._similarities(question, [c.text for c in candidates])
+        ranked = rank_candidates(question, candidates, self.index.idf, similarities)
+        support = ranked[0].score if ranked else 0.0
+        if support < self.min_support:
+            nearest = [self._citation(i + 1, r.candidate) for i, r in enumerate(ranked[:3])]
+            return AskResult(question, ABSTAIN_MESSAGE[lang], True, [], describe(results), {}, nearest, support)
+        chosen = select_units(ranked, lambda doc_id: self.index.documents[doc_id].page_key, self.max_sentences)
+        citations = [self._citation(i + 1, r.candidate) for i, r in enumerate(chosen)]
+        separator = "" if lang == "zh" else " "
+        answer = separator.join(f"{c.quote} [{c.n}]" for c in citations)
+        sentences = [{"text": c.quote, "citations": [c.n], "supported": True} for c in citations]
+        return AskResult(question, answer, False, citations, describe(results), {}, [], support, sentences=sentences)
+
+    def _citation(self, n: int, candidate: Any) -> Citation:
+        chunk = candidate.scored.chunk
+        return cite(n, chunk, candidate.start, candidate.end, self.index.documents[chunk.doc_id].text)

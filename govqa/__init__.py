@@ -1,0 +1,1 @@
+"""govqa: citation-grounded QA over AI-governance research."""

