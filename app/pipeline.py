@@ -27,11 +27,11 @@ def index_dir_for(settings: Settings) -> Path:
 
 def load_corpus(settings: Settings) -> LoadResult:
     specs = read_sources(settings.sources_file)
-    if settings.sources:
-        unknown = set(settings.sources) - {s.id for s in specs}
+    if settings.source_ids:
+        unknown = set(settings.source_ids) - {s.id for s in specs}
         if unknown:
-            raise SourceError(f"Unknown source ids {sorted(unknown)} in GOVQA_SOURCES; {settings.sources_file} has {[s.id for s in specs]}.")
-        specs = [s for s in specs if s.id in settings.sources]
+            raise SourceError(f"Unknown source ids {sorted(unknown)} in GOVQA_SOURCE_IDS; {settings.sources_file} has {[s.id for s in specs]}.")
+        specs = [s for s in specs if s.id in settings.source_ids]
     combined = LoadResult()
     for spec in specs:
         root = locate_source(spec, PROJECT_ROOT, settings.data_dir)

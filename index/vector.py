@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterCondition,
     FilterOperator,
@@ -44,7 +44,7 @@ def chroma_client(mode: str, path: Path | None = None, host: str = "127.0.0.1", 
         try:
             client = chromadb.HttpClient(host=host, port=port, settings=config)
             client.heartbeat()
-        except Exception as error:  # noqa: BLE001 - chromadb raises several transport errors
+        except Exception as error:
             raise VectorStoreError(
                 f"No Chroma server answers at {host}:{port} ({error.__class__.__name__}). "
                 f"Start one with `chroma run --path DIR --host {host} --port {port}` or set GOVQA_CHROMA_MODE=persistent."
@@ -73,7 +73,7 @@ class DenseIndex:
         self.__init__(self.client, self.name)  # type: ignore[misc]
 
     def add(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
-        nodes = []
+        nodes: list[BaseNode] = []
         for chunk, embedding in zip(chunks, embeddings, strict=True):
             node = TextNode(id_=chunk.id, text=chunk.embedding_text(), embedding=embedding, metadata=chunk.metadata())
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.doc_id)

@@ -42,7 +42,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             cuts.add(index)
     spans = []
     previous = start
-    for cut in sorted(cuts) + [end]:
+    for cut in [*sorted(cuts), end]:
         if cut <= previous:
             continue
         span = _trim(text, previous, cut)

@@ -19,7 +19,9 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     for name in list(os.environ):
         if name.startswith("GOVQA_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("GOVQA_CONFIG", str(tmp_path / "absent.toml"))
+    empty_config = tmp_path / "empty-govqa.toml"
+    empty_config.write_text("")
+    monkeypatch.setenv("GOVQA_CONFIG", str(empty_config))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 

@@ -1,0 +1,50 @@
+# The only two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEV_INSTALLED := $(VENV)/.installed-dev
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test lint typecheck pytest eval-gate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# torch first: the CPU build on this machine's disk, before anything pulls a CUDA build.
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(DEV_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+run: $(INSTALLED)
+	$(BIN)/govqa serve
+
+lint: $(DEV_INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(DEV_INSTALLED)
+	$(BIN)/mypy
+
+pytest: $(DEV_INSTALLED)
+	$(BIN)/python -m pytest
+
+# The full eval on the full corpus; fails when a headline metric drops below evals/thresholds.toml.
+eval-gate: $(DEV_INSTALLED)
+	$(BIN)/govqa eval --gate --out data/eval
+
+test: lint typecheck pytest eval-gate
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/ask_bench.py
+
+clean:
+	rm -rf data .pytest_cache .mypy_cache .ruff_cache
