@@ -114,7 +114,7 @@ def _sentence_transformer(model_path: str, name: str) -> BaseEmbedding:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     try:
-        return HuggingFaceEmbedding(model_name=model_path, device="cpu", embed_batch_size=64, show_progress_bar=False)
+        return HuggingFaceEmbedding(model_name=model_path, device="cpu", embed_batch_size=16, show_progress_bar=False)
     except (OSError, ValueError) as error:
         raise EmbedderError(
             f"Cannot load sentence-transformers model {name!r} offline ({error}). "
