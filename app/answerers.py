@@ -39,5 +39,7 @@ ANSWERERS: dict[str, Callable[[Settings, CorpusIndex, HybridRetriever], Any]] = 
 def build_answerer(settings: Settings, index: CorpusIndex, retriever: HybridRetriever) -> Answerer:
     name = settings.answer.backend
     if name not in ANSWERERS:
-        raise ValueError(f"Unknown answer backend {name!r}: use one of {', '.join(sorted(ANSWERERS))} (GOVQA_ANSWER_BACKEND).")
+        raise ValueError(
+            f"Unknown answer backend {name!r}: use one of {', '.join(sorted(ANSWERERS))} (GOVQA_ANSWER_BACKEND)."
+        )
     return ANSWERERS[name](settings, index, retriever)  # type: ignore[no-any-return]

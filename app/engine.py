@@ -78,7 +78,7 @@ class ExtractiveAnswerer:
         index: CorpusIndex,
         retriever: HybridRetriever,
         max_sentences: int = 3,
-        min_support: float = 0.38,
+        min_support: float = 0.37,
         max_passages: int = 6,
     ) -> None:
         self.index = index

@@ -393,7 +393,9 @@ class OpenAIAnswerer:
             rewriter = MarkerRewriter(set(range(1, len(passages) + 1)))
             raw: list[str] = []
             try:
-                for piece in self.endpoint.stream(build_messages(question, [p.chunk for p in passages], self.max_sentences)):
+                for piece in self.endpoint.stream(
+                    build_messages(question, [p.chunk for p in passages], self.max_sentences)
+                ):
                     raw.append(piece)
                     out = rewriter.feed(piece)
                     if out:
@@ -437,7 +439,9 @@ class OpenAIAnswerer:
             return question
         lines = [line.strip() for line in reply.splitlines() if line.strip()]
         standalone = lines[0] if lines else ""
-        standalone = re.sub(r"^(standalone question|question|独立问题|问题)\s*[:：]\s*", "", standalone, flags=re.IGNORECASE)
+        standalone = re.sub(
+            r"^(standalone question|question|独立问题|问题)\s*[:：]\s*", "", standalone, flags=re.IGNORECASE
+        )
         standalone = standalone.strip().strip("\"'“”‘’「」")
         if not standalone or len(standalone) > MAX_QUESTION_CHARS:
             return question
@@ -484,7 +488,9 @@ class OpenAIAnswerer:
         notes = []
         dropped_markers = sorted({m for s in sentences for m in s.markers if m not in texts})
         if dropped_markers:
-            notes.append(f"removed citations of passages that were not given ({', '.join(f'[{m}]' for m in dropped_markers)})")
+            notes.append(
+                f"removed citations of passages that were not given ({', '.join(f'[{m}]' for m in dropped_markers)})"
+            )
         unsupported = supported.count(False)
         if unsupported and self.drop_unsupported:
             notes.append(f"removed {unsupported} of {len(sentences)} sentences that their citations do not support")
@@ -515,4 +521,3 @@ class OpenAIAnswerer:
         start, end = (0, len(chunk.text)) if chunk.kind == "table_row" else best_span(claim, chunk.text)
         document = self.index.documents[chunk.doc_id]
         return cite(n, chunk, chunk.start + start, chunk.start + end, document.text)
-

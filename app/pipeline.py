@@ -30,7 +30,9 @@ def load_corpus(settings: Settings) -> LoadResult:
     if settings.source_ids:
         unknown = set(settings.source_ids) - {s.id for s in specs}
         if unknown:
-            raise SourceError(f"Unknown source ids {sorted(unknown)} in GOVQA_SOURCE_IDS; {settings.sources_file} has {[s.id for s in specs]}.")
+            raise SourceError(
+                f"Unknown source ids {sorted(unknown)} in GOVQA_SOURCE_IDS; {settings.sources_file} has {[s.id for s in specs]}."
+            )
         specs = [s for s in specs if s.id in settings.source_ids]
     combined = LoadResult()
     for spec in specs:
@@ -102,6 +104,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
         candidates=settings.retrieval.candidates,
         rrf_k=settings.retrieval.rrf_k,
         dense_weight=settings.retrieval.dense_weight,
+        twin_weight=settings.retrieval.twin_weight,
     )
     answerer = build_answerer(settings, index, retriever)
     # Warm the models so the first real question is as fast as the rest.

@@ -36,8 +36,12 @@ def serve_ready_seconds() -> float:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "govqa.app.cli", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    server = subprocess.Popen(
+        [sys.executable, "-m", "govqa.app.cli", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
     try:
         while time.perf_counter() - started < 120:
             try:
@@ -61,13 +65,17 @@ def main() -> None:
     pipeline = build_pipeline(settings)
     print(f"pipeline open (warm models): {time.perf_counter() - started:.2f} s")
     times = timed_asks(pipeline.ask, questions)
-    print(f"govqa ask ({settings.embedder}, legs {settings.retrieval.legs}): p50 {percentile(times, 50):.0f} ms, p95 {percentile(times, 95):.0f} ms over {len(times)} questions")
+    print(
+        f"govqa ask ({settings.embedder}, legs {settings.retrieval.legs}): p50 {percentile(times, 50):.0f} ms, p95 {percentile(times, 95):.0f} ms over {len(times)} questions"
+    )
     print(f"govqa serve ready: {serve_ready_seconds():.1f} s")
     from govqa.evals.naive import NaivePipeline
 
     naive = NaivePipeline.build(settings)
     naive_times = timed_asks(naive.ask, questions)
-    print(f"naive LlamaIndex ask (MiniLM top-2, in memory): p50 {percentile(naive_times, 50):.0f} ms, p95 {percentile(naive_times, 95):.0f} ms")
+    print(
+        f"naive LlamaIndex ask (MiniLM top-2, in memory): p50 {percentile(naive_times, 50):.0f} ms, p95 {percentile(naive_times, 95):.0f} ms"
+    )
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

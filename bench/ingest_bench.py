@@ -30,13 +30,17 @@ def main() -> None:
         again = run_ingest(settings)
         noop = time.perf_counter() - started
         print(f"embedder: {args.embedder}")
-        print(f"full ingest: {full:.1f} s, {report.documents} documents, {report.chunks} chunks, {report.chunks / full:.0f} chunks/s")
+        print(
+            f"full ingest: {full:.1f} s, {report.documents} documents, {report.chunks} chunks, {report.chunks / full:.0f} chunks/s"
+        )
         print(f"no-op re-ingest: {noop:.2f} s ({again.embedded_chunks} chunks embedded)")
         if not args.skip_naive:
             from govqa.evals.naive import NaivePipeline
 
             naive = NaivePipeline.build(settings)
-            print(f"naive LlamaIndex build (raw files, SentenceSplitter defaults, MiniLM, in memory): {naive.build_seconds:.1f} s, {naive.nodes} nodes")
+            print(
+                f"naive LlamaIndex build (raw files, SentenceSplitter defaults, MiniLM, in memory): {naive.build_seconds:.1f} s, {naive.nodes} nodes"
+            )
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

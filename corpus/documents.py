@@ -62,7 +62,9 @@ class Document:
         return f"{self.url}#{section.anchor}" if section.anchor else self.url
 
 
-def assemble(blocks: list[Block], title: str, use_anchors: bool = True) -> tuple[str, list[Section], list[Span], list[Reference]]:
+def assemble(
+    blocks: list[Block], title: str, use_anchors: bool = True
+) -> tuple[str, list[Section], list[Span], list[Reference]]:
     """Join cleaned blocks into one text; record sections (with anchors) and block spans.
 
     Pure: the same blocks always give the same text, offsets and anchors.

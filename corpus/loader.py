@@ -67,7 +67,9 @@ def load_source(spec: SourceSpec, root: Path) -> LoadResult:
     seen_routes: dict[str, str] = {}
     files = list(_iter_files(root, spec))
     # Visit .mdx before .md so the newer variant of a doubled page wins.
-    files.sort(key=lambda p: (str(p.with_suffix("")), PAGE_SUFFIXES.index(p.suffix) if p.suffix in PAGE_SUFFIXES else 9))
+    files.sort(
+        key=lambda p: (str(p.with_suffix("")), PAGE_SUFFIXES.index(p.suffix) if p.suffix in PAGE_SUFFIXES else 9)
+    )
     for path in files:
         rel = path.relative_to(root).as_posix()
         suffix = path.suffix.lower()

@@ -71,7 +71,9 @@ class ScriptedLLMServer:
     empty, ``respond(body)`` (default: default_answer) gives the reply text.
     """
 
-    def __init__(self, replies: list[Reply] | None = None, respond: Callable[[dict[str, Any]], str] | None = None) -> None:
+    def __init__(
+        self, replies: list[Reply] | None = None, respond: Callable[[dict[str, Any]], str] | None = None
+    ) -> None:
         self.replies = list(replies or [])
         self.respond = respond or default_answer
         self.requests: list[dict[str, Any]] = []
@@ -135,7 +137,9 @@ class ScriptedLLMServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read their own output
                 pass
 
-            def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
@@ -146,7 +150,11 @@ class ScriptedLLMServer:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    self._send(200, json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}).encode(), "application/json")
+                    self._send(
+                        200,
+                        json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}).encode(),
+                        "application/json",
+                    )
                 else:
                     self._send(404, b'{"error": {"message": "not found"}}', "application/json")
 
@@ -164,7 +172,13 @@ class ScriptedLLMServer:
                 if reply.stall and not reply.stall_after_first:
                     owner._wait(reply.stall)
                 if reply.status != 200:
-                    error = {"error": {"message": f"scripted error {reply.status}", "type": "server_error", "code": reply.status}}
+                    error = {
+                        "error": {
+                            "message": f"scripted error {reply.status}",
+                            "type": "server_error",
+                            "code": reply.status,
+                        }
+                    }
                     headers = {"Retry-After": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
                     self._send(reply.status, json.dumps(error).encode(), "application/json", headers)
                     return

@@ -17,7 +17,9 @@ from typing import Any
 SUPPORT_MIN_OVERLAP = 0.6
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was were with".split())
+_STOP = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was were with".split()
+)
 
 
 def ranked_pages(retrieved: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -91,9 +93,7 @@ def citation_scores(
     by_n = {int(c["n"]): c for c in citations}
     judged = [s for s in sentences if s.get("citations")]
     supported = sum(
-        1
-        for s in judged
-        if supports(s["text"], " ".join(by_n[n]["quote"] for n in s["citations"] if n in by_n))
+        1 for s in judged if supports(s["text"], " ".join(by_n[n]["quote"] for n in s["citations"] if n in by_n))
     )
     return {
         "citation_validity": valid / len(citations),
@@ -102,7 +102,9 @@ def citation_scores(
     }
 
 
-def question_metrics(question: Mapping[str, Any], result: Mapping[str, Any], page_texts: Mapping[str, str]) -> dict[str, float | None]:
+def question_metrics(
+    question: Mapping[str, Any], result: Mapping[str, Any], page_texts: Mapping[str, str]
+) -> dict[str, float | None]:
     """All per-question metrics; None where a metric does not apply to the question."""
     expected = set(question.get("expected_urls", []))
     abstained = bool(result.get("abstained"))
@@ -116,7 +118,9 @@ def question_metrics(question: Mapping[str, Any], result: Mapping[str, Any], pag
                 "mrr@10": mrr_at(pages, expected, 10),
                 "ndcg@10": ndcg_at(pages, expected, 10),
                 "recall@10": recall_at(pages, expected, 10),
-                "fact_recall": 0.0 if abstained else fact_recall(result.get("answer", ""), question.get("expected_facts", [])),
+                "fact_recall": 0.0
+                if abstained
+                else fact_recall(result.get("answer", ""), question.get("expected_facts", [])),
                 "false_refusal": 1.0 if abstained else 0.0,
                 "refusal_recall": None,
             }
@@ -145,8 +149,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 METRIC_KEYS = (
-    "hit@1", "hit@5", "mrr@10", "ndcg@10", "recall@10", "fact_recall", "refusal_recall", "false_refusal",
-    "citation_validity", "citation_relevance", "citation_support",
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "ndcg@10",
+    "recall@10",
+    "fact_recall",
+    "refusal_recall",
+    "false_refusal",
+    "citation_validity",
+    "citation_relevance",
+    "citation_support",
 )
 
 

@@ -25,8 +25,15 @@ class NaiveCitation:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "n": self.n, "url": self.url, "page_url": self.page_url, "title": self.title, "section": "",
-            "lang": "", "as_of": "", "quote": self.quote, "source_path": self.source_path,
+            "n": self.n,
+            "url": self.url,
+            "page_url": self.page_url,
+            "title": self.title,
+            "section": "",
+            "lang": "",
+            "as_of": "",
+            "quote": self.quote,
+            "source_path": self.source_path,
         }
 
 
@@ -52,7 +59,9 @@ class NaivePipeline:
             for doc in load_source(spec, root).documents:
                 raw = (root / doc.source_path).read_text(encoding="utf-8")
                 documents.append(
-                    Document(text=raw, metadata={"page_url": doc.url, "title": doc.title, "source_path": doc.source_path})
+                    Document(
+                        text=raw, metadata={"page_url": doc.url, "title": doc.title, "source_path": doc.source_path}
+                    )
                 )
         index = VectorStoreIndex.from_documents(
             documents, embed_model=build_embedder("minilm"), transformations=[SentenceSplitter()]
@@ -66,12 +75,29 @@ class NaivePipeline:
         hits = self.retriever.retrieve(question)
         elapsed = (time.perf_counter() - started) * 1000
         citations = [
-            NaiveCitation(i, h.node.metadata["page_url"], h.node.metadata["page_url"], h.node.metadata["title"],
-                          h.node.get_content(), h.node.metadata["source_path"])
+            NaiveCitation(
+                i,
+                h.node.metadata["page_url"],
+                h.node.metadata["page_url"],
+                h.node.metadata["title"],
+                h.node.get_content(),
+                h.node.metadata["source_path"],
+            )
             for i, h in enumerate(hits, start=1)
         ]
         answer = "\n\n".join(f"{c.quote} [{c.n}]" for c in citations)
-        retrieved = [{"page_url": h.node.metadata["page_url"], "chunk_id": h.node.node_id, "score": float(h.score or 0)} for h in hits]
+        retrieved = [
+            {"page_url": h.node.metadata["page_url"], "chunk_id": h.node.node_id, "score": float(h.score or 0)}
+            for h in hits
+        ]
         sentences = [{"text": c.quote, "citations": [c.n], "supported": True} for c in citations]
-        return AskResult(question, answer, False, citations, retrieved, {"total_ms": elapsed},  # type: ignore[arg-type]
-                         backend="naive-llamaindex", sentences=sentences)
+        return AskResult(
+            question,
+            answer,
+            False,
+            citations,
+            retrieved,
+            {"total_ms": elapsed},  # type: ignore[arg-type]
+            backend="naive-llamaindex",
+            sentences=sentences,
+        )

@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
-REQUIRED = {"id": str, "question": str, "lang": str, "answerable": bool, "expected_urls": list, "expected_facts": list, "kind": str}
+REQUIRED = {
+    "id": str,
+    "question": str,
+    "lang": str,
+    "answerable": bool,
+    "expected_urls": list,
+    "expected_facts": list,
+    "kind": str,
+}
 KINDS = {"single_fact", "table_lookup", "list", "comparison", "multi_hop", "as_of", "cross_language", "unanswerable"}
 
 

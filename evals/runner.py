@@ -16,12 +16,25 @@ from govqa.evals.metrics import aggregate, aggregate_by, question_metrics
 logger = logging.getLogger(__name__)
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.toml"
-HEADLINE = ("hit@1", "hit@5", "mrr@10", "fact_recall", "refusal_recall", "false_refusal",
-            "citation_validity", "citation_relevance", "citation_support", "latency_p50_ms", "latency_p95_ms")
+HEADLINE = (
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "fact_recall",
+    "refusal_recall",
+    "false_refusal",
+    "citation_validity",
+    "citation_relevance",
+    "citation_support",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
 LOWER_IS_BETTER = {"false_refusal", "latency_p50_ms", "latency_p95_ms"}
 
 
-def run_config(config: Any, questions: list[dict[str, Any]], page_texts: dict[str, str], name: str, progress: bool = True) -> list[dict[str, Any]]:
+def run_config(
+    config: Any, questions: list[dict[str, Any]], page_texts: dict[str, str], name: str, progress: bool = True
+) -> list[dict[str, Any]]:
     from tqdm import tqdm
 
     rows = []
@@ -30,13 +43,26 @@ def run_config(config: Any, questions: list[dict[str, Any]], page_texts: dict[st
             result = config.ask(question["question"]).to_json()
         except Exception as error:
             logger.warning("question=%s error=%s", question["id"], error)
-            result = {"question": question["question"], "answer": "", "abstained": False, "citations": [],
-                      "retrieved": [], "timings_ms": {"total_ms": 0.0}, "error": str(error)}
-        rows.append({
-            "id": question["id"], "config": name, "lang": question["lang"], "kind": question["kind"],
-            "answerable": question["answerable"], "result": result,
-            "metrics": question_metrics(question, result, page_texts),
-        })
+            result = {
+                "question": question["question"],
+                "answer": "",
+                "abstained": False,
+                "citations": [],
+                "retrieved": [],
+                "timings_ms": {"total_ms": 0.0},
+                "error": str(error),
+            }
+        rows.append(
+            {
+                "id": question["id"],
+                "config": name,
+                "lang": question["lang"],
+                "kind": question["kind"],
+                "answerable": question["answerable"],
+                "result": result,
+                "metrics": question_metrics(question, result, page_texts),
+            }
+        )
     return rows
 
 
@@ -138,23 +164,43 @@ def _plots(out_dir: Path, name: str, summary: dict[str, Any], rows: list[dict[st
     return files
 
 
-def write_report(out_dir: Path, summaries: dict[str, dict[str, Any]], all_rows: dict[str, list[dict[str, Any]]]) -> None:
+def write_report(
+    out_dir: Path, summaries: dict[str, dict[str, Any]], all_rows: dict[str, list[dict[str, Any]]]
+) -> None:
     primary = "default" if "default" in summaries else next(iter(summaries))
-    md = ["# govqa evaluation report", "", f"Questions: {summaries[primary]['overall']['questions']}", "",
-          "## Configurations side by side", "", _table(summaries, HEADLINE), ""]
+    md = [
+        "# govqa evaluation report",
+        "",
+        f"Questions: {summaries[primary]['overall']['questions']}",
+        "",
+        "## Configurations side by side",
+        "",
+        _table(summaries, HEADLINE),
+        "",
+    ]
     images: list[str] = []
     for name, summary in summaries.items():
-        md += [f"## {name}", "", f"Run {summary['run_seconds']} s, build {summary['build_seconds']} s.", "",
-               _split_table(summary, "by_lang"), "", _split_table(summary, "by_kind"), ""]
+        md += [
+            f"## {name}",
+            "",
+            f"Run {summary['run_seconds']} s, build {summary['build_seconds']} s.",
+            "",
+            _split_table(summary, "by_lang"),
+            "",
+            _split_table(summary, "by_kind"),
+            "",
+        ]
         files = _plots(out_dir, name, summary, all_rows[name])
         images += files
         md += [f"![{f}]({f})" for f in files] + [""]
     md += [f"## Worst 10 questions ({primary})", ""]
     for row in worst(all_rows[primary]):
         result = row["result"]
-        md += [f"- **{row['id']}** ({row['lang']}, {row['kind']}): {result['question']}",
-               f"  - answer{' (abstained)' if result.get('abstained') else ''}: {result.get('answer', '')[:400]}",
-               f"  - hit@5={_fmt(row['metrics'].get('hit@5'))} fact_recall={_fmt(row['metrics'].get('fact_recall'))}"]
+        md += [
+            f"- **{row['id']}** ({row['lang']}, {row['kind']}): {result['question']}",
+            f"  - answer{' (abstained)' if result.get('abstained') else ''}: {result.get('answer', '')[:400]}",
+            f"  - hit@5={_fmt(row['metrics'].get('hit@5'))} fact_recall={_fmt(row['metrics'].get('fact_recall'))}",
+        ]
     text = "\n".join(md) + "\n"
     (out_dir / "report.md").write_text(text, encoding="utf-8")
     body = html.escape(text)
@@ -164,7 +210,9 @@ def write_report(out_dir: Path, summaries: dict[str, dict[str, Any]], all_rows: 
     )
 
 
-def run_eval(base_settings: Any, config_names: list[str], questions: list[dict[str, Any]], out_dir: Path, progress: bool = True) -> dict[str, dict[str, Any]]:
+def run_eval(
+    base_settings: Any, config_names: list[str], questions: list[dict[str, Any]], out_dir: Path, progress: bool = True
+) -> dict[str, dict[str, Any]]:
     from govqa.app.pipeline import load_corpus
     from govqa.evals.configs import build_config
 

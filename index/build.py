@@ -131,7 +131,11 @@ def ingest(
     report.seconds = time.perf_counter() - started
     logger.info(
         "ingest documents=%d chunks=%d changed=%d removed=%d embedded=%d seconds=%.2f",
-        report.documents, report.chunks, report.changed_documents, report.removed_documents,
-        report.embedded_chunks, report.seconds,
+        report.documents,
+        report.chunks,
+        report.changed_documents,
+        report.removed_documents,
+        report.embedded_chunks,
+        report.seconds,
     )
     return report

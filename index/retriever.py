@@ -24,7 +24,8 @@ FILTER_KEYS = ("lang", "jurisdiction", "company")
 # eval set's Chinese questions, that reorders twins without hiding other-language pages.
 SAME_LANGUAGE_BOOST = 1.25
 # A page with a newer dated edition in the same language yields to it when both match.
-SUPERSEDED_PENALTY = 0.9
+SUPERSEDED_PENALTY = 0.8
+TWIN_SEED_PAGES = 5  # how many top chunks' pages the cross-language leg expands
 
 
 class Filters(BaseModel):
@@ -68,7 +69,9 @@ class CorpusIndex:
         self.superseded = {
             d.id
             for d in documents
-            if any((self.documents[o].as_of or "") > (d.as_of or "") for o in d.other_edition_ids if o in self.documents)
+            if any(
+                (self.documents[o].as_of or "") > (d.as_of or "") for o in d.other_edition_ids if o in self.documents
+            )
         }
 
     @classmethod
@@ -89,8 +92,9 @@ class HybridRetriever(BaseRetriever):
         legs: list[str],
         top_k: int = 8,
         candidates: int = 40,
-        rrf_k: int = 60,
+        rrf_k: int = 10,
         dense_weight: float = 1.0,
+        twin_weight: float = 0.0,
     ) -> None:
         super().__init__()
         unknown = set(legs) - {"bm25", "dense"}
@@ -103,10 +107,14 @@ class HybridRetriever(BaseRetriever):
         self.top_k = top_k
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self.weights = {"bm25": 1.0, "dense": dense_weight}
+        self.weights = {"bm25": 1.0, "dense": dense_weight, "twins": twin_weight}
 
     def search(
-        self, question: str, filters: Filters | None = None, top_k: int | None = None, timings: dict[str, float] | None = None
+        self,
+        question: str,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        timings: dict[str, float] | None = None,
     ) -> list[ScoredChunk]:
         filters = filters or Filters()
         top_k = top_k or self.top_k
@@ -130,6 +138,19 @@ class HybridRetriever(BaseRetriever):
             rankings["dense"] = [cid for cid, _ in hits if cid in self.index.chunks]
             similarities = dict(hits)
             timings["dense_ms"] = (time.perf_counter() - started) * 1000
+        if self.weights["twins"] > 0 and rankings.get("dense"):
+            # Cross-language leg: the other-language twins and other editions of the pages
+            # found so far, searched densely. A fact stated only in the English edition is
+            # then reachable from a Chinese question, and the reverse.
+            started = time.perf_counter()
+            first = fuse_rankings(rankings, k=self.rrf_k, weights=self.weights)[:TWIN_SEED_PAGES]
+            relatives = self._relatives([self.index.chunks[cid].doc_id for cid, _ in first])
+            if relatives:
+                scoped = {**filters.active(), "doc_id": relatives}
+                hits = self.index.dense.search(vector, self.candidates // 2, scoped)  # type: ignore[union-attr]
+                rankings["twins"] = [cid for cid, _ in hits if cid in self.index.chunks]
+                similarities.update({cid: sim for cid, sim in hits if cid not in similarities})
+            timings["twins_ms"] = (time.perf_counter() - started) * 1000
         fused = fuse_rankings(rankings, k=self.rrf_k, weights=self.weights)
         question_lang = guess_language(question)
         fused = [(cid, score * self._preference(cid, question_lang, filters)) for cid, score in fused]
@@ -144,6 +165,18 @@ class HybridRetriever(BaseRetriever):
             )
             for cid, score in fused[:top_k]
         ]
+
+    def _relatives(self, doc_ids: list[str]) -> list[str]:
+        found = dict.fromkeys(doc_ids)
+        relatives: dict[str, None] = {}
+        for doc_id in found:
+            document = self.index.documents.get(doc_id)
+            if document is None:
+                continue
+            for other in [document.twin_id, *document.other_edition_ids]:
+                if other and other not in found:
+                    relatives[other] = None
+        return list(relatives)
 
     def _preference(self, chunk_id: str, question_lang: str, filters: Filters) -> float:
         chunk = self.index.chunks[chunk_id]

@@ -85,7 +85,9 @@ class DenseIndex:
         for doc_id in doc_ids:
             self.store.delete(ref_doc_id=doc_id)
 
-    def search(self, embedding: list[float], k: int, filters: dict[str, list[str]] | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, embedding: list[float], k: int, filters: dict[str, list[str]] | None = None
+    ) -> list[tuple[str, float]]:
         """Top-k (chunk id, cosine similarity)."""
         total = self.count()
         if total == 0:

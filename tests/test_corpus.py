@@ -21,8 +21,8 @@ from conftest import FIXTURE_SOURCES
     [
         ("Level 1 · Laws (NPC and NPC-SC)", "level-1--laws-npc-and-npc-sc"),
         ("截至 2026 年 6 月 30 日的备案实践", "截至-2026-年-6-月-30-日的备案实践"),
-        ("一、DeepSeek 安全框架的\"缺席目录\"", "一deepseek-安全框架的缺席目录"),
-        ("Global impact of the \"DeepSeek moment\" (2025-01)", "global-impact-of-the-deepseek-moment-2025-01"),
+        ('一、DeepSeek 安全框架的"缺席目录"', "一deepseek-安全框架的缺席目录"),
+        ('Global impact of the "DeepSeek moment" (2025-01)', "global-impact-of-the-deepseek-moment-2025-01"),
         ("Measures 🆕", "measures-"),
         ("snake_case stays", "snake_case-stays"),
     ],
@@ -34,7 +34,10 @@ def test_github_slug_matches_live_site(heading: str, slug: str) -> None:
 def test_slugger_deduplicates_like_github_slugger() -> None:
     slugger = Slugger()
     assert [slugger.slug(h) for h in ["Summary", "Summary", "Summary-1", "Summary"]] == [
-        "summary", "summary-1", "summary-1-1", "summary-2"
+        "summary",
+        "summary-1",
+        "summary-1-1",
+        "summary-2",
     ]
 
 
@@ -42,18 +45,23 @@ def test_frontmatter_and_inline_cleaning() -> None:
     meta, body = split_frontmatter("---\ntitle: T\nsnapshotDate: 2026-04-21\n---\n\nBody")
     assert meta["title"] == "T" and str(meta["snapshotDate"]) == "2026-04-21" and body.strip() == "Body"
     assert split_frontmatter("no frontmatter") == ({}, "no frontmatter")
-    assert clean_inline("**Bold** and *it* with [a link](https://x.org/a_(b)) and `code`") == "Bold and it with a link and code"
+    assert (
+        clean_inline("**Bold** and *it* with [a link](https://x.org/a_(b)) and `code`")
+        == "Bold and it with a link and code"
+    )
     assert clean_inline("snake_case_name stays") == "snake_case_name stays"
 
 
 def test_table_rows_repeat_the_header() -> None:
-    rows = table_row_records(["| Framework | DeepSeek |", "| --- | --- |", "| Seoul (2024) | **Not signed** |", "| X | |"])
+    rows = table_row_records(
+        ["| Framework | DeepSeek |", "| --- | --- |", "| Seoul (2024) | **Not signed** |", "| X | |"]
+    )
     assert rows == ["Framework: Seoul (2024); DeepSeek: Not signed", "Framework: X"]
 
 
 def test_mdx_components_removed_but_text_kept() -> None:
     blocks = markdown_blocks(
-        "import X from './x.astro';\n\n<Timeline locale=\"en\" />\n\n<CardGrid>\n<LinkCard title=\"Rules\" description=\"All rules\" href=\"/r/\" />\n</CardGrid>\n\nText."
+        'import X from \'./x.astro\';\n\n<Timeline locale="en" />\n\n<CardGrid>\n<LinkCard title="Rules" description="All rules" href="/r/" />\n</CardGrid>\n\nText.'
     )
     assert [b.text for b in blocks] == ["Rules", "All rules", "Text."]
 
@@ -100,7 +108,13 @@ def test_document_provenance_twins_editions_anchors_references() -> None:
     assert april.twin_id == "fixture:zh/rules/eu/widget-act"
     assert april.other_edition_ids == ["fixture:rules/eu/widget-act"]
     assert april.jurisdiction == "eu"
-    assert [s.anchor for s in april.sections] == ["", "scope--application-art-2", "obligations-who-must-do-what", "signatories", "references"]
+    assert [s.anchor for s in april.sections] == [
+        "",
+        "scope--application-art-2",
+        "obligations-who-must-do-what",
+        "signatories",
+        "references",
+    ]
     assert [(r.title, r.authors, r.year, r.url) for r in april.references] == [
         ("Official Journal text of the Widget Safety Act", "", 2025, "https://example.org/oj/widget-act"),
         ("Widgets and the Market", "Jane Doe", 2024, "https://example.org/doe-widgets"),

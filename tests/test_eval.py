@@ -17,13 +17,33 @@ from govqa.settings import PROJECT_ROOT
 from conftest import FULL_CORPUS, fixture_settings
 
 FIXTURE_QUESTIONS = [
-    {"id": "F-1", "question": "When did the Widget Safety Act enter into force?", "lang": "en", "answerable": True,
-     "expected_urls": ["https://example.org/en/rules/eu/widget-act/", "https://example.org/rules/eu/widget-act/"],
-     "expected_facts": [["1 March 2025", "2025年3月1日"]], "kind": "single_fact"},
-    {"id": "F-2", "question": "小部件安全法的罚款最高是多少？", "lang": "zh", "answerable": True,
-     "expected_urls": ["https://example.org/zh/rules/eu/widget-act/"], "expected_facts": [["3%"]], "kind": "single_fact"},
-    {"id": "F-3", "question": "What is the boiling point of mercury?", "lang": "en", "answerable": False,
-     "expected_urls": [], "expected_facts": [], "kind": "unanswerable"},
+    {
+        "id": "F-1",
+        "question": "When did the Widget Safety Act enter into force?",
+        "lang": "en",
+        "answerable": True,
+        "expected_urls": ["https://example.org/en/rules/eu/widget-act/", "https://example.org/rules/eu/widget-act/"],
+        "expected_facts": [["1 March 2025", "2025年3月1日"]],
+        "kind": "single_fact",
+    },
+    {
+        "id": "F-2",
+        "question": "小部件安全法的罚款最高是多少？",
+        "lang": "zh",
+        "answerable": True,
+        "expected_urls": ["https://example.org/zh/rules/eu/widget-act/"],
+        "expected_facts": [["3%"]],
+        "kind": "single_fact",
+    },
+    {
+        "id": "F-3",
+        "question": "What is the boiling point of mercury?",
+        "lang": "en",
+        "answerable": False,
+        "expected_urls": [],
+        "expected_facts": [],
+        "kind": "unanswerable",
+    },
 ]
 
 
@@ -62,10 +82,10 @@ def test_every_expected_fact_is_quotable_from_an_expected_page() -> None:
 def test_question_file_errors_name_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "q.jsonl"
     bad.write_text('{"id": "x"}\n')
-    with pytest.raises(QuestionSetError, match="q.jsonl:1: missing 'question'"):
+    with pytest.raises(QuestionSetError, match=r"q\.jsonl:1: missing 'question'"):
         load_questions(bad)
     bad.write_text("not json\n")
-    with pytest.raises(QuestionSetError, match="q.jsonl:1: not JSON"):
+    with pytest.raises(QuestionSetError, match=r"q\.jsonl:1: not JSON"):
         load_questions(bad)
 
 
@@ -77,7 +97,9 @@ def _write_questions(path: Path) -> Path:
 def test_runner_writes_results_metrics_and_report(tmp_path: Path) -> None:
     settings = fixture_settings(tmp_path / "data")
     out = tmp_path / "eval"
-    summaries = runner.run_eval(settings, ["bm25", "default"], load_questions(_write_questions(tmp_path / "q.jsonl")), out, progress=False)
+    summaries = runner.run_eval(
+        settings, ["bm25", "default"], load_questions(_write_questions(tmp_path / "q.jsonl")), out, progress=False
+    )
     overall = summaries["default"]["overall"]
     assert overall["questions"] == 3
     assert overall["hit@1"] == 1.0 and overall["fact_recall"] == 1.0
@@ -114,10 +136,12 @@ def test_cli_eval_with_own_questions_and_gate(tmp_path: Path, monkeypatch: pytes
     assert result.exit_code == 0, result.output
     assert "default: hit@1=1.000" in result.output
     strict = tmp_path / "thresholds.toml"
-    strict.write_text("[default]\nhit@1 = 1.01 # impossible on purpose\n")
+    strict.write_text('[default]\n"hit@1" = 1.01 # impossible on purpose\n')
     monkeypatch.setattr(runner, "THRESHOLDS_FILE", strict)
     monkeypatch.setattr(runner.load_thresholds, "__defaults__", (strict,))
-    gated = CliRunner().invoke(app, ["eval", "--gate", "--questions", str(questions), "--out", str(tmp_path / "o2")], env=env)
+    gated = CliRunner().invoke(
+        app, ["eval", "--gate", "--questions", str(questions), "--out", str(tmp_path / "o2")], env=env
+    )
     assert gated.exit_code == 1 and "hit@1 = 1.000 is below the floor 1.01" in gated.output
     unknown = CliRunner().invoke(app, ["eval", "--config", "nope"], env=env)
     assert unknown.exit_code == 2 and "unknown config 'nope'" in unknown.output

@@ -11,17 +11,29 @@ from govqa.settings import Settings
 
 from conftest import FULL_CORPUS
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not FULL_CORPUS.is_dir(), reason="the full corpus is not beside the project")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not FULL_CORPUS.is_dir(), reason="the full corpus is not beside the project"),
+]
 
 QUESTIONS = [
-    ("When did China's Interim Measures for the Management of Generative AI Services take effect?",
-     "https://comparativeai.org/en/rules/china/generative-ai-interim-measures/"),
-    ("生成式人工智能服务管理暂行办法由哪些部门联合发布？", "https://comparativeai.org/zh/rules/china/generative-ai-interim-measures/"),
-    ("What are the penalties under New York City Local Law 144 on automated employment decision tools?",
-     "https://comparativeai.org/en/subnational/us/nyc-local-law-144/"),
+    (
+        "When did China's Interim Measures for the Management of Generative AI Services take effect?",
+        "https://comparativeai.org/en/rules/china/generative-ai-interim-measures/",
+    ),
+    (
+        "生成式人工智能服务管理暂行办法由哪些部门联合发布？",
+        "https://comparativeai.org/zh/rules/china/generative-ai-interim-measures/",
+    ),
+    (
+        "What are the penalties under New York City Local Law 144 on automated employment decision tools?",
+        "https://comparativeai.org/en/subnational/us/nyc-local-law-144/",
+    ),
     ("DeepSeek 的安全框架有哪些缺失？", "https://comparativeai.org/zh/companies/deepseek/safety-framework/"),
-    ("What does California SB 53 require of frontier AI developers?",
-     "https://comparativeai.org/en/subnational/us/california-sb-53-frontier-ai/"),
+    (
+        "What does California SB 53 require of frontier AI developers?",
+        "https://comparativeai.org/en/subnational/us/california-sb-53-frontier-ai/",
+    ),
 ]
 
 

@@ -42,7 +42,9 @@ def test_page_metrics_exact() -> None:
 
 
 def test_fact_recall_and_support() -> None:
-    assert fact_recall("DeepSeek has NOT SIGNED it; 2023-08-15", [["not signed", "未签署"], ["2023-08-15"], ["x"]]) == pytest.approx(2 / 3)
+    assert fact_recall(
+        "DeepSeek has NOT SIGNED it; 2023-08-15", [["not signed", "未签署"], ["2023-08-15"], ["x"]]
+    ) == pytest.approx(2 / 3)
     assert supports("Fines reach 3% of turnover [1]", "Fines reach 3% of global annual turnover.")
     assert not supports("Fines reach 5% of turnover [1]", "Fines reach 3% of global annual turnover.")
     assert not supports("The moon is made of cheese [1]", "Fines reach 3% of global annual turnover.")
@@ -53,7 +55,10 @@ def test_citation_scores_and_question_metrics() -> None:
         {"n": 1, "page_url": "p1", "quote": "Fines reach 3%."},
         {"n": 2, "page_url": "p2", "quote": "not on the page"},
     ]
-    sentences = [{"text": "Fines reach 3%.", "citations": [1]}, {"text": "Unrelated claim about 9 moons.", "citations": [2]}]
+    sentences = [
+        {"text": "Fines reach 3%.", "citations": [1]},
+        {"text": "Unrelated claim about 9 moons.", "citations": [2]},
+    ]
     scores = citation_scores(citations, sentences, {"p1": "x Fines reach 3%. y", "p2": "other"}, {"p1"})
     assert scores == {"citation_validity": 0.5, "citation_relevance": 0.5, "citation_support": 0.5}
     question = {"answerable": False, "expected_urls": [], "expected_facts": []}

@@ -37,12 +37,18 @@ def _copy_corpus(tmp_path: Path) -> Settings:
     corpus = tmp_path / "corpus"
     shutil.copytree(PROJECT_ROOT / "tests/fixtures/corpus", corpus)
     sources = tmp_path / "sources.toml"
-    text = (PROJECT_ROOT / "tests/fixtures/sources.toml").read_text().replace('path = "tests/fixtures/corpus"', f'path = "{corpus}"')
+    text = (
+        (PROJECT_ROOT / "tests/fixtures/sources.toml")
+        .read_text()
+        .replace('path = "tests/fixtures/corpus"', f'path = "{corpus}"')
+    )
     sources.write_text(text)
     return fixture_settings(tmp_path / "data", sources_file=sources)
 
 
-def test_incremental_ingest_embeds_only_changes(tmp_path: Path, counting_embedder: list[embedders.FakeEmbedding]) -> None:
+def test_incremental_ingest_embeds_only_changes(
+    tmp_path: Path, counting_embedder: list[embedders.FakeEmbedding]
+) -> None:
     settings = _copy_corpus(tmp_path)
     first = run_ingest(settings)
     assert (first.documents, first.changed_documents, first.embedded_chunks) == (8, 8, first.chunks)
@@ -84,7 +90,9 @@ def test_chroma_persists_across_close_and_reopen(tmp_path: Path) -> None:
     chromadb.api.client.SharedSystemClient.clear_system_cache()  # drop the in-process client: a real reopen
     reopened = build_pipeline(settings)
     assert reopened.index.dense.count() == len(reopened.index.chunks)
-    assert [r.chunk.id for r in reopened.retriever.search("widget registration deadline")] == [r.chunk.id for r in first]
+    assert [r.chunk.id for r in reopened.retriever.search("widget registration deadline")] == [
+        r.chunk.id for r in first
+    ]
     assert (index_dir_for(settings) / "chroma").is_dir()
 
 
@@ -112,7 +120,9 @@ def test_chinese_question_prefers_chinese_twin(fixture_pipeline) -> None:  # typ
 
 def test_newest_edition_wins(fixture_pipeline) -> None:  # type: ignore[no-untyped-def]
     results = fixture_pipeline.retriever.search("Did Globex sign the Widget Safety Act?", top_k=30)
-    globex = [r.chunk for r in results if r.chunk.kind == "table_row" and "Globex" in r.chunk.text and r.chunk.lang == "en"]
+    globex = [
+        r.chunk for r in results if r.chunk.kind == "table_row" and "Globex" in r.chunk.text and r.chunk.lang == "en"
+    ]
     assert [(c.as_of, c.text) for c in globex] == [
         ("2026-06-28", "Company: Globex; Signed: Signed; Date: 2026-05-20"),
         ("2026-04-21", "Company: Globex; Signed: Not signed; Date: —"),
@@ -130,7 +140,8 @@ def test_unanswerable_question_abstains_with_nearest_passages(fixture_pipeline) 
 def test_filters_restrict_sources(fixture_pipeline) -> None:  # type: ignore[no-untyped-def]
     result = fixture_pipeline.ask("Widget Safety Act fines", Filters(lang=["zh"]))
     assert {r["page_url"] for r in result.retrieved} <= {
-        "https://example.org/zh/rules/eu/widget-act/", "https://example.org/zh/rules/china/labeling-rules/",
+        "https://example.org/zh/rules/eu/widget-act/",
+        "https://example.org/zh/rules/china/labeling-rules/",
         "https://example.org/archives/china/sample-notice.html",
     }
     companies = fixture_pipeline.ask("Widget Safety Pledge", Filters(company=["acme"]))
@@ -162,7 +173,9 @@ def test_cli_ingest_and_ask_json_contract(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert {"question", "answer", "abstained", "citations", "retrieved", "timings_ms"} <= payload.keys()
-    assert {"n", "url", "page_url", "title", "section", "lang", "as_of", "quote", "source_path"} <= payload["citations"][0].keys()
+    assert {"n", "url", "page_url", "title", "section", "lang", "as_of", "quote", "source_path"} <= payload[
+        "citations"
+    ][0].keys()
     assert {"page_url", "chunk_id", "score"} <= payload["retrieved"][0].keys()
     assert "European Widget Office" in payload["answer"]
     plain = runner.invoke(app, ["ask", "Which body is the regulator of the Widget Safety Act?"], env=env)
@@ -192,8 +205,14 @@ def test_help_is_fast_and_lists_commands() -> None:
     assert {"ingest", "ask", "serve", "eval"} <= set(out.stdout.split())
     # Heavy libraries stay unimported: no chromadb/torch/llama_index at --help time.
     probe = subprocess.run(
-        [sys.executable, "-c", "import sys, govqa.app.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('chromadb','torch','llama_index')))"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, govqa.app.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('chromadb','torch','llama_index')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert probe.stdout.strip() == "[]"
     assert time.perf_counter() - started < 30  # generous: guards against accidental heavy imports only
@@ -209,7 +228,11 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("GOVQA_RETRIEVAL_TOP_K", "3")
     monkeypatch.setenv("GOVQA_LLM_BASE_URL", "http://127.0.0.1:9/v1")
     settings = load_settings()
-    assert (settings.retrieval.top_k, settings.llm.base_url, settings.embedder) == (3, "http://127.0.0.1:9/v1", "minilm")
+    assert (settings.retrieval.top_k, settings.llm.base_url, settings.embedder) == (
+        3,
+        "http://127.0.0.1:9/v1",
+        "minilm",
+    )
     monkeypatch.setenv("GOVQA_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(FileNotFoundError, match="GOVQA_CONFIG"):
         load_settings()

@@ -58,11 +58,17 @@ def test_widget_act_chunks_exactly() -> None:
     april = next(d for d in _documents() if d.id == "fixture:en/rules/eu/widget-act")
     chunks = chunk_document(april, max_chars=150)
     assert [(c.kind, c.text) for c in chunks[1:3]] == [
-        ("text", "The Widget Safety Act applies to every household widget placed on the EU market. It entered into force on 1 March 2025."),
+        (
+            "text",
+            "The Widget Safety Act applies to every household widget placed on the EU market. It entered into force on 1 March 2025.",
+        ),
         ("text", "Providers must register each widget model with the Widget Office before sale."),
     ]
     rows = [c for c in chunks if c.kind == "table_row"]
-    assert [r.text for r in rows] == ["Company: Acme Widgets; Signed: Signed; Date: 2025-04-02", "Company: Globex; Signed: Not signed; Date: —"]
+    assert [r.text for r in rows] == [
+        "Company: Acme Widgets; Signed: Signed; Date: 2025-04-02",
+        "Company: Globex; Signed: Not signed; Date: —",
+    ]
     assert rows[0].url == "https://example.org/en/rules/eu/widget-act/#signatories"
     assert rows[0].section == "Signatories" and rows[0].as_of == "2026-04-21" and rows[0].lang == "en"
     assert len({c.content_hash for c in chunks}) == len(chunks)

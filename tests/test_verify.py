@@ -63,10 +63,24 @@ def test_marker_rewriter_matches_rewrite_markers_piece_by_piece() -> None:
 
 
 def test_numbers_and_facts() -> None:
-    assert numbers_in("On 2025-03-01, 1,200 gadgets; ten years; 3.50%; Art. 5.1.2") == {"2025", "3", "1", "1200", "10", "3.5", "5.1.2"}
+    assert numbers_in("On 2025-03-01, 1,200 gadgets; ten years; 3.50%; Art. 5.1.2") == {
+        "2025",
+        "3",
+        "1",
+        "1200",
+        "10",
+        "3.5",
+        "5.1.2",
+    }
     assert numbers_in("In March you may register") == {"3"}  # lower-case "may" is not May
     assert facts_in("The Widget Office fined DeepSeek 3% in March 2025 for ten years.") == [
-        "3", "2025", "Widget", "Office", "DeepSeek", "March", "ten",
+        "3",
+        "2025",
+        "Widget",
+        "Office",
+        "DeepSeek",
+        "March",
+        "ten",
     ]
     assert facts_in("DeepSeek signed.") == ["DeepSeek"]  # a CamelCase first word is a name
     assert facts_in("深度求索（DeepSeek）于2025年签署。") == ["2025", "DeepSeek"]
@@ -108,7 +122,9 @@ def test_injected_instructions_are_not_evidence() -> None:
 
 
 def test_verify_sentences_uses_only_given_passages() -> None:
-    sentences = parse_answer("It entered into force on 1 March 2025 [1]. It entered into force on 1 March 2025 [4]. Hello.")
+    sentences = parse_answer(
+        "It entered into force on 1 March 2025 [1]. It entered into force on 1 March 2025 [4]. Hello."
+    )
     calls: list[tuple[list[str], list[str]]] = []
 
     def similarity(a: list[str], b: list[str]) -> list[float]:
