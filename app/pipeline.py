@@ -107,7 +107,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
         twin_weight=settings.retrieval.twin_weight,
     )
     answerer = build_answerer(settings, index, retriever)
-    # Warm the models so the first real question is as fast as the rest.
-    if needs_dense:
-        embedder.get_query_embedding("warm up")
+    # Warm the embedder and the Chinese segmenter (jieba loads its dictionary on first
+    # use, ~1 s) so the first real question is as fast as the rest.
+    retriever.search("warm up 预热")
     return Pipeline(settings, index, retriever, answerer)

@@ -29,19 +29,24 @@ from govqa.corpus.documents import guess_language
 from govqa.index.keyword import tokenize
 from govqa.ingest.sentences import sentence_spans
 
-# Thresholds. First values chosen by hand on the fixture corpus and on paraphrases of
-# eval-set answers; to be re-calibrated on the eval set (`govqa eval --config llm`).
-# Half of a sentence's content words must come from its passages: paraphrases of a
-# passage keep its nouns and numbers, fabrications bring their own.
+# Thresholds, calibrated on the eval set by bench/calibrate_support.py (2026-11-28):
+# pairs of a fact-stating sentence with a retrieved passage from another expected page
+# (supported) or from a non-expected page of the same topic (wrong source, the citation
+# mistake this check exists to catch).
+# Half of a sentence's content words must come from its passages: overlap >= 0.5 accepts
+# 50.5 % of supported same-language pairs and 6.5 % of wrong-source ones (0.4: 63.0 / 12.6 %);
+# with the numbers-and-names rule the shipped check accepts 34 % and 2.6 %. We keep the
+# stricter side: a wrongly accepted citation is worse than a sentence marked unverified.
 MIN_OVERLAP = 0.5
 # Below MIN_OVERLAP a sentence can still be supported when it is semantically close
 # to its passage; under this floor it shares too little to trust an embedding.
 MIN_OVERLAP_WITH_SIMILARITY = 0.25
 # Cosine similarity (sentence vs. cited passages) that backs a borderline overlap.
 MIN_SIMILARITY = 0.6
-# Cross-language citations (a Chinese sentence citing an English passage) rely on a
-# multilingual embedder alone, so they need a clearly higher similarity.
-CROSS_LINGUAL_MIN_SIMILARITY = 0.7
+# Cross-language citations (a Chinese sentence citing an English passage) rely on the
+# multilingual embedder alone: USE v3 similarity >= 0.6 accepts 26.8 % of supported
+# cross-language pairs and 2.0 % of wrong-source ones (0.7: 18.3 / 1.3 %; 0.5: 40.2 / 9.3 %).
+CROSS_LINGUAL_MIN_SIMILARITY = 0.6
 
 # [1], [1, 2], [1][2], and the full-width 【1】 some Chinese models write.
 MARKER = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】]")
