@@ -45,6 +45,7 @@ test: lint typecheck pytest eval-gate
 bench: $(INSTALLED)
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/ask_bench.py
+	$(BIN)/python bench/browser_bench.py
 
 clean:
 	rm -rf data .pytest_cache .mypy_cache .ruff_cache
