@@ -236,3 +236,63 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("GOVQA_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(FileNotFoundError, match="GOVQA_CONFIG"):
         load_settings()
+
+
+def test_keyword_ranks_on_the_fixture_corpus_exactly(fixture_pipeline) -> None:  # type: ignore[no-untyped-def]
+    # Only the June edition says "registration" (the April one says "register", another stem);
+    # after it come the shortest chunks that mention "widget" (BM25 length normalisation).
+    hits = fixture_pipeline.index.keyword.search("widget registration deadline", 4)
+    assert [(cid, round(score, 4)) for cid, score in hits] == [
+        ("fixture:rules/eu/widget-act@29-235", 2.0804),
+        ("fixture:en/companies/acme@168-233", 0.4066),
+        ("fixture:en/companies/acme@234-294", 0.4066),
+        ("fixture:en/rules/eu/widget-act@70-267", 0.3788),
+    ]
+    assert fixture_pipeline.index.keyword.search("小部件 罚款", 1)[0][0].startswith("fixture:zh/rules/eu/widget-act@")
+
+
+def test_source_is_cloned_when_the_local_path_is_absent(tmp_path: Path) -> None:
+    import subprocess
+
+    from govqa.corpus.sources import SourceError, read_sources
+
+    origin = tmp_path / "origin"
+    shutil.copytree(PROJECT_ROOT / "tests/fixtures/corpus", origin)
+    git = ["git", "-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "fixture"], check=True)
+    sources = tmp_path / "sources.toml"
+    text = (PROJECT_ROOT / "tests/fixtures/sources.toml").read_text()
+    text = text.replace('path = "tests/fixtures/corpus"', f'path = "no/such/folder"\ngit_url = "file://{origin}"')
+    sources.write_text(text)
+    settings = fixture_settings(tmp_path / "data", sources_file=sources)
+    report = run_ingest(settings)
+    assert report.documents == 8
+    assert (tmp_path / "data/sources/fixture/src/content/docs/en/rules/eu/widget-act.md").is_file()
+    assert read_sources(sources)[0].git_url.startswith("file://")
+    broken = sources.read_text().replace(f"file://{origin}", f"file://{tmp_path}/missing")
+    sources.write_text(broken)
+    with pytest.raises(SourceError, match=r"cloning file://.*missing failed"):
+        run_ingest(fixture_settings(tmp_path / "data2", sources_file=sources))
+
+
+def test_cli_ask_streams_an_llm_answer(tmp_path: Path) -> None:
+    from govqa.evals.llm_scripted import ScriptedLLMServer, llm_environment
+
+    server = ScriptedLLMServer().start()
+    try:
+        env = {**_cli_env(tmp_path), **llm_environment(server.url)}
+        result = CliRunner().invoke(
+            app, ["ask", "--stream", "When did the Widget Safety Act enter into force?"], env=env
+        )
+        assert result.exit_code == 0, result.output
+        assert "[1]" in result.stdout and "Widget Safety Act" in result.stdout
+        assert server.requests and server.requests[0]["stream"] is True
+        as_json = CliRunner().invoke(
+            app, ["ask", "--json", "When did the Widget Safety Act enter into force?"], env=env
+        )
+        payload = json.loads(as_json.stdout)
+        assert payload["backend"] == "openai" and all("supported" in s for s in payload["sentences"])
+    finally:
+        server.stop()
