@@ -77,7 +77,7 @@ class ExtractiveAnswerer:
         self,
         index: CorpusIndex,
         retriever: HybridRetriever,
-        max_sentences: int = 3,
+        max_sentences: int = 4,
         min_support: float = 0.37,
         max_passages: int = 6,
     ) -> None:
