@@ -5,13 +5,10 @@ Usage: python bench/ask_bench.py   (builds the default index first if there is n
 
 from __future__ import annotations
 
-import os
 import resource
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
+
+from serving import running_server
 
 from govqa.app.pipeline import build_pipeline, index_exists, run_ingest
 from govqa.evals.metrics import percentile
@@ -32,28 +29,8 @@ def timed_asks(ask, questions: list[str]) -> list[float]:  # type: ignore[no-unt
 
 
 def serve_ready_seconds() -> float:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "govqa.app.cli", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
-    try:
-        while time.perf_counter() - started < 120:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - started
-            except OSError:
-                time.sleep(0.1)
-        return float("nan")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_server() as (_, seconds):
+        return seconds
 
 
 def main() -> None:

@@ -5,17 +5,13 @@ Usage: python bench/browser_bench.py   (needs /usr/bin/chromium; uses the projec
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from govqa.evals.metrics import percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from serving import running_server
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS, _ask
 
 QUESTIONS = [
@@ -29,26 +25,7 @@ QUESTIONS = [
 
 
 def main() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "govqa.app.cli", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("govqa serve did not come up") from None
-                time.sleep(0.2)
+    with running_server() as (url, _):
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
@@ -62,12 +39,9 @@ def main() -> None:
                 first.append(timing["first_token_ms"])
                 full.append(timing["full_answer_ms"])
             browser.close()
-        print(f"browser, full corpus, {len(QUESTIONS)} questions (EN+ZH):")
-        print(f"  send → first token: p50 {percentile(first, 50):.0f} ms, max {max(first):.0f} ms")
-        print(f"  send → full answer: p50 {percentile(full, 50):.0f} ms, max {max(full):.0f} ms")
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    print(f"browser, full corpus, {len(QUESTIONS)} questions (EN+ZH):")
+    print(f"  send → first token: p50 {percentile(first, 50):.0f} ms, max {max(first):.0f} ms")
+    print(f"  send → full answer: p50 {percentile(full, 50):.0f} ms, max {max(full):.0f} ms")
 
 
 if __name__ == "__main__":
