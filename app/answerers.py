@@ -19,7 +19,7 @@ def _extractive(settings: Settings, index: CorpusIndex, retriever: HybridRetriev
         index,
         retriever,
         max_sentences=settings.answer.max_sentences,
-        min_support=settings.answer.min_support,
+        min_support={"en": settings.answer.min_support, "zh": settings.answer.min_support_zh},
     )
 
 
@@ -27,7 +27,11 @@ def _openai(settings: Settings, index: CorpusIndex, retriever: HybridRetriever) 
     # Imported here: the openai client is only needed when this backend is chosen.
     from govqa.app.llm import OpenAIAnswerer
 
-    return OpenAIAnswerer.from_settings(settings, index, retriever)  # names GOVQA_LLM_BASE_URL / _MODEL when unset
+    # The extractive answerer is the fallback when the endpoint fails or nothing it says is supported.
+    fallback = _extractive(settings, index, retriever)
+    return OpenAIAnswerer.from_settings(
+        settings, index, retriever, fallback
+    )  # names GOVQA_LLM_BASE_URL / _MODEL when unset
 
 
 ANSWERERS: dict[str, Callable[[Settings, CorpusIndex, HybridRetriever], Any]] = {

@@ -78,13 +78,14 @@ class ExtractiveAnswerer:
         index: CorpusIndex,
         retriever: HybridRetriever,
         max_sentences: int = 4,
-        min_support: float = 0.37,
+        min_support: float | dict[str, float] = 0.37,
         max_passages: int = 6,
     ) -> None:
         self.index = index
         self.retriever = retriever
         self.max_sentences = max_sentences
-        self.min_support = min_support
+        # One threshold, or one per question language ("en", "zh").
+        self.min_support = min_support if isinstance(min_support, dict) else {"en": min_support, "zh": min_support}
         self.max_passages = max_passages
 
     def _similarities(self, question: str, texts: list[str]) -> list[float] | None:
@@ -116,7 +117,7 @@ class ExtractiveAnswerer:
         similarities = self._similarities(question, [c.text for c in candidates])
         ranked = rank_candidates(question, candidates, self.index.idf, similarities)
         support = ranked[0].score if ranked else 0.0
-        if support < self.min_support:
+        if support < self.min_support[lang]:
             nearest = [self._citation(i + 1, r.candidate) for i, r in enumerate(ranked[:3])]
             return AskResult(question, ABSTAIN_MESSAGE[lang], True, [], describe(results), {}, nearest, support)
         chosen = select_units(ranked, lambda doc_id: self.index.documents[doc_id].page_key, self.max_sentences)

@@ -331,7 +331,9 @@ class OpenAIAnswerer:
         self.embedder = embedder  # for the similarity part of the support check; None: words and facts only
 
     @classmethod
-    def from_settings(cls, settings: Any, index: CorpusIndex, retriever: HybridRetriever) -> OpenAIAnswerer:
+    def from_settings(
+        cls, settings: Any, index: CorpusIndex, retriever: HybridRetriever, fallback: ExtractiveAnswerer
+    ) -> OpenAIAnswerer:
         missing = [
             name
             for name, value in (("GOVQA_LLM_BASE_URL", settings.llm.base_url), ("GOVQA_LLM_MODEL", settings.llm.model))
@@ -350,9 +352,6 @@ class OpenAIAnswerer:
             timeout=settings.llm.timeout,
             max_tokens=settings.llm.max_tokens,
             retries=settings.llm.retries,
-        )
-        fallback = ExtractiveAnswerer(
-            index, retriever, max_sentences=settings.answer.max_sentences, min_support=settings.answer.min_support
         )
         return cls(
             index,
