@@ -18,6 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+LANGUAGES = ("en", "zh")
+JURISDICTIONS = ("china", "eu", "us", "international")
 LangOption = Annotated[
     list[str] | None, typer.Option("--lang", help="Only sources in this language (en, zh); repeatable. Default: both.")
 ]
@@ -145,6 +147,13 @@ def ask(
         ensure_index(settings, quiet=as_json)
         pipeline = build_pipeline(settings)
         filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
+        for option, values, allowed in (
+            ("--lang", filters.lang, LANGUAGES),
+            ("--jurisdiction", filters.jurisdiction, JURISDICTIONS),
+        ):
+            unknown = sorted(set(values) - set(allowed))
+            if unknown:
+                raise typer.BadParameter(f"{option} {unknown[0]!r}: use one of {', '.join(allowed)}")
         if stream and not as_json and hasattr(pipeline.answerer, "stream"):
             result: Any = None
             for piece in pipeline.answerer.stream(question, filters):
