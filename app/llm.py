@@ -124,10 +124,13 @@ def build_messages(question: str, chunks: Sequence[Chunk], max_sentences: int = 
 
 
 def _history_turns(history: Sequence[Any]) -> list[tuple[str, str]]:
-    """(role, text) pairs from Gradio-style message dicts or (user, assistant) pairs."""
+    """(role, text) pairs from Gradio-style message dicts, (user, assistant) pairs, or the
+    web chat's conversation turns (objects with a ``question``)."""
     turns: list[tuple[str, str]] = []
     for item in history:
-        if isinstance(item, dict):
+        if isinstance(getattr(item, "question", None), str):
+            turns.append(("user", item.question))
+        elif isinstance(item, dict):
             content = item.get("content")
             if isinstance(content, str) and content.strip():
                 turns.append((str(item.get("role", "user")), content))

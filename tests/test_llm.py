@@ -330,6 +330,23 @@ def test_condense_question(fixture_pipeline: Any, server: ScriptedLLMServer) -> 
     )
 
 
+def test_web_chat_follow_ups_are_condensed_by_the_llm(fixture_pipeline: Any, server: ScriptedLLMServer) -> None:
+    from govqa.app.conversation import Turn, resolve_followup
+
+    standalone = "When did the Widget Safety Act enter into force?"
+    answerer = make_answerer(fixture_pipeline, server, [Reply(standalone)])
+    history = [("What does the Widget Safety Act cover?", "Every household widget placed on the EU market [1].")]
+    assert answerer.rewrite_followup("When did it start?", history) == standalone
+    # The web chat's resolver passes its own turns and asks the LLM before its rules.
+    answerer = make_answerer(fixture_pipeline, server, [Reply(standalone)])
+    turns = [Turn("What does the Widget Safety Act cover?")]
+    resolution = resolve_followup("When did it start?", turns, rewriter=answerer.rewrite_followup)
+    assert (resolution.question, resolution.reason) == (standalone, "rewriter")
+    assert "What does the Widget Safety Act cover?" in server.requests[-1]["messages"][1]["content"]
+    answerer = make_answerer(fixture_pipeline, server, [Reply(status=500), Reply(status=500)])
+    assert answerer.rewrite_followup("When did it start?", history) is None  # the rules take over
+
+
 def test_default_scripted_reply_is_verified_in_both_languages(fixture_pipeline: Any, server: ScriptedLLMServer) -> None:
     answerer = make_answerer(fixture_pipeline, server)
     english = answerer.ask(ENTRY)
