@@ -17,6 +17,7 @@ class PipelineConfig:
     def __init__(self, pipeline: Any, cleanup: Callable[[], None] | None = None) -> None:
         self.pipeline = pipeline
         self._cleanup = cleanup
+        self.build_seconds = 0.0  # index build and pipeline start-up, set by build_config
 
     def ask(self, question: str) -> Any:
         return self.pipeline.ask(question)
@@ -88,5 +89,5 @@ def build_config(name: str, base: Settings) -> PipelineConfig:
         raise ValueError(f"Unknown eval config {name!r}: use one of {', '.join(CONFIGS)}.")
     started = time.perf_counter()
     config = CONFIGS[name](base)
-    config.build_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+    config.build_seconds = time.perf_counter() - started
     return config

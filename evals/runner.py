@@ -224,7 +224,7 @@ def run_eval(
             for row in rows:
                 results.write(json.dumps(row, ensure_ascii=False) + "\n")
             all_rows[name] = rows
-            summaries[name] = summarize(rows, seconds, getattr(config, "build_seconds", 0.0))
+            summaries[name] = summarize(rows, seconds, config.build_seconds)
     (out_dir / "metrics.json").write_text(json.dumps(summaries, indent=1, ensure_ascii=False), encoding="utf-8")
     write_report(out_dir, summaries, all_rows)
     return summaries

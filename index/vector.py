@@ -57,20 +57,24 @@ class DenseIndex:
     """Chunk vectors in one Chroma collection, read and written through LlamaIndex's ChromaVectorStore."""
 
     def __init__(self, client: Any, name: str) -> None:
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self.client = client
         self.name = name
+        self._open()
+
+    def _open(self) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         # Cosine space: both packaged embedders return L2-normalised vectors.
-        self.collection = client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"})
+        self.collection = self.client.get_or_create_collection(self.name, metadata={"hnsw:space": "cosine"})
         self.store = ChromaVectorStore(chroma_collection=self.collection)
 
     def count(self) -> int:
         return int(self.collection.count())
 
     def reset(self) -> None:
+        """Drop every vector (a rebuild starts from an empty collection)."""
         self.client.delete_collection(self.name)
-        self.__init__(self.client, self.name)  # type: ignore[misc]
+        self._open()
 
     def add(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
         nodes: list[BaseNode] = []
