@@ -197,12 +197,10 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert setting.exit_code != 0 and "retrieval.top_k" in setting.output
 
 
-def test_help_is_fast_and_lists_commands() -> None:
+def test_help_imports_no_heavy_library_and_lists_commands() -> None:
     import subprocess
     import sys
-    import time
 
-    started = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "govqa.app.cli", "--help"], capture_output=True, text=True, check=True)
     assert {"ingest", "ask", "serve", "eval"} <= set(out.stdout.split())
     # Heavy libraries stay unimported: no chromadb/torch/llama_index at --help time.
@@ -217,7 +215,6 @@ def test_help_is_fast_and_lists_commands() -> None:
         check=True,
     )
     assert probe.stdout.strip() == "[]"
-    assert time.perf_counter() - started < 30  # generous: guards against accidental heavy imports only
 
 
 def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

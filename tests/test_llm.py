@@ -289,7 +289,7 @@ def test_stall_past_the_timeout_is_bounded(fixture_pipeline: Any, server: Script
     # Time spent on the endpoint: timeout × (retries + 1) plus one backoff of 0.05 s, plus
     # scheduling slack (retrieval is timed apart, so a busy machine does not count here).
     waited = result.timings_ms["generate_ms"] / 1000
-    assert 0.5 * 2 <= waited < 0.5 * 2 + 0.05 + 0.6, waited
+    assert 0.5 * 2 <= waited < 0.5 * 2 + 0.05 + 2.0, waited  # the stall is 30 s: far from this bound
     assert result.backend == "extractive"
     assert (
         result.notice
