@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from govqa.corpus.documents import Document, guess_language
 from govqa.index import store
+from govqa.index.expansion import bilingual_terms, expand_query
 from govqa.index.fusion import fuse_rankings
 from govqa.index.keyword import KeywordIndex, inverse_document_frequencies
 from govqa.index.vector import DenseIndex
@@ -66,6 +67,7 @@ class CorpusIndex:
         self.dense = dense
         self.embedder = embedder
         self.idf = inverse_document_frequencies(list((tokens or {}).values()))
+        self.terms = bilingual_terms(documents)
         self.superseded = {
             d.id
             for d in documents
@@ -126,7 +128,8 @@ class HybridRetriever(BaseRetriever):
             allowed = None
             if filters.active():
                 allowed = {cid for cid, c in self.index.chunks.items() if filters.accepts(c)}
-            hits = self.index.keyword.search(question, self.candidates, allowed)
+            # The keyword leg also searches the other-language names of what the question names.
+            hits = self.index.keyword.search(expand_query(question, self.index.terms), self.candidates, allowed)
             rankings["bm25"] = [cid for cid, _ in hits if cid in self.index.chunks]
             timings["bm25_ms"] = (time.perf_counter() - started) * 1000
         if "dense" in self.legs and self.index.dense is not None and self.index.embedder is not None:
