@@ -75,8 +75,3 @@ def format_markdown_footnotes(answer: str, citations: list[Citation]) -> str:
     body = _MARKER.sub(lambda m: f"[^{m.group(1)}]", answer.strip())
     notes = [f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}]({c.url}) ({c.lang}, {dated(c)})" for c in citations]
     return body + "\n\n" + "\n".join(notes)
-
-
-def cited_numbers(text: str) -> list[int]:
-    """Citation numbers in order of appearance."""
-    return [int(m.group(1)) for m in _MARKER.finditer(text)]

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 # A sentence counts as supported by its cited passages when at least this share of
-# its content words occur in them and every number in it occurs there too.
+# its content words occur in them and every number in it occurs there too. Deliberately
+# not app/verify.check_support: the eval audits the product's verifier with an independent,
+# simpler criterion (character-level CJK words, no stemming, no embeddings).
 SUPPORT_MIN_OVERLAP = 0.6
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

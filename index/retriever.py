@@ -20,7 +20,6 @@ from govqa.index.keyword import KeywordIndex, inverse_document_frequencies
 from govqa.index.vector import DenseIndex
 from govqa.ingest.chunking import Chunk
 
-FILTER_KEYS = ("lang", "jurisdiction", "company")
 # Same-language passages win ties against their twins: a small boost, measured on the
 # eval set's Chinese questions, that reorders twins without hiding other-language pages.
 SAME_LANGUAGE_BOOST = 1.25
