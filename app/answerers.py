@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from govqa.app.engine import AskResult, ExtractiveAnswerer
+from govqa.app.engine import ExtractiveAnswerer
+from govqa.app.result import AskResult
 from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever
 from govqa.settings import Settings
 

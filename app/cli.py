@@ -57,7 +57,7 @@ def _fail(error: Exception) -> None:
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Exceptions that mean the user must change something; shown as one line, never a traceback."""
-    from govqa.app.engine import QuestionError
+    from govqa.app.result import QuestionError
     from govqa.corpus.sources import SourceError
     from govqa.index.embedders import EmbedderError
     from govqa.index.vector import VectorStoreError

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from govqa.app.citations import Citation, cite
-from govqa.app.engine import MAX_QUESTION_CHARS, AskResult, ExtractiveAnswerer, check_question
+from govqa.app.engine import ExtractiveAnswerer
+from govqa.app.result import MAX_QUESTION_CHARS, AskResult, check_question
 from govqa.app.verify import (
     MarkerRewriter,
     best_span,

@@ -15,8 +15,8 @@ from typing import Any
 
 from govqa.app import render
 from govqa.app.conversation import PageRef, Resolution, Turn, company_entities, resolve_followup
-from govqa.app.engine import AskResult, QuestionError
 from govqa.app.feedback import FeedbackStore, feedback_path
+from govqa.app.result import AskResult, QuestionError
 from govqa.index.retriever import Filters
 from govqa.settings import Settings
 

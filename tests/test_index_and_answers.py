@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from govqa.app.cli import app
-from govqa.app.engine import QuestionError
 from govqa.app.pipeline import build_pipeline, index_dir_for, open_dense, run_ingest
+from govqa.app.result import QuestionError
 from govqa.index import embedders
 from govqa.index.retriever import Filters
 from govqa.settings import PROJECT_ROOT, Settings

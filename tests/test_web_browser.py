@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from govqa.app.engine import AskResult, QuestionError
 from govqa.app.feedback import FeedbackStore
+from govqa.app.result import AskResult, QuestionError
 from govqa.app.web import ChatService, answer_pieces, make_filters, parse_auth
 
 from conftest import FIXTURE_SOURCES, fixture_settings
