@@ -6,8 +6,6 @@ import logging
 import time
 from typing import Any
 
-import numpy as np
-
 from govqa.app.citations import Citation, cite
 from govqa.app.extractive import (
     candidates_from,
@@ -20,6 +18,7 @@ from govqa.app.result import AskResult as AskResult
 from govqa.app.result import check_question as check_question
 from govqa.corpus.documents import guess_language
 from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever, ScoredChunk, describe
+from govqa.index.similarity import cosine_to_each
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +50,8 @@ class ExtractiveAnswerer:
         embedder = self.index.embedder
         if embedder is None or not texts:
             return None
-        vectors = np.asarray(embedder.get_text_embedding_batch([question, *texts]), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        vectors = vectors / norms[:, None]
-        return (vectors[1:] @ vectors[0]).tolist()  # type: ignore[no-any-return]
+        vectors = embedder.get_text_embedding_batch([question, *texts])
+        return cosine_to_each(vectors[0], vectors[1:])
 
     def ask(self, question: str, filters: Filters | None = None) -> AskResult:
         question = check_question(question)

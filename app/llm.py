@@ -20,8 +20,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
-
 from govqa.app.citations import Citation, cite
 from govqa.app.engine import ExtractiveAnswerer
 from govqa.app.result import MAX_QUESTION_CHARS, AskResult, check_question
@@ -35,6 +33,7 @@ from govqa.app.verify import (
 )
 from govqa.corpus.documents import guess_language
 from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever, ScoredChunk, describe
+from govqa.index.similarity import paired_cosines
 from govqa.ingest.chunking import Chunk
 
 logger = logging.getLogger(__name__)
@@ -458,12 +457,8 @@ class OpenAIAnswerer:
         return result
 
     def _similarity(self, sentences: list[str], passages: list[str]) -> list[float]:
-        vectors = np.asarray(self.embedder.get_text_embedding_batch([*sentences, *passages]), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        vectors = vectors / norms[:, None]
-        count = len(sentences)
-        return [float(vectors[i] @ vectors[count + i]) for i in range(count)]
+        vectors = self.embedder.get_text_embedding_batch([*sentences, *passages])
+        return paired_cosines(vectors[: len(sentences)], vectors[len(sentences) :])
 
     def _checked(
         self, question: str, results: list[ScoredChunk], passages: list[ScoredChunk], raw: str, lang: str

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from govqa.app import render
+from govqa.app.citations import MARKER
 from govqa.app.conversation import PageRef, Resolution, Turn, company_entities, resolve_followup
 from govqa.app.feedback import FeedbackStore, feedback_path
 from govqa.app.result import AskResult, QuestionError
@@ -96,7 +97,8 @@ def make_filters(lang: str | None, jurisdiction: list[str] | None, company: list
 
 def answer_pieces(answer: str) -> list[str]:
     """The answer cut after each citation marker; the pieces join back to the answer exactly."""
-    return [piece for piece in re.findall(r".*?(?:\[\d+\]\s*|$)", answer, flags=re.S) if piece]
+    pieces = re.finditer(rf".*?(?:{MARKER.pattern}\s*|$)", answer, flags=re.S)
+    return [piece.group(0) for piece in pieces if piece.group(0)]
 
 
 def answer_stream(answerer: Any, question: str, filters: Filters) -> Iterator[str | AskResult]:
