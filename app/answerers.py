@@ -26,7 +26,7 @@ def _extractive(settings: Settings, index: CorpusIndex, retriever: HybridRetriev
 
 def _openai(settings: Settings, index: CorpusIndex, retriever: HybridRetriever) -> Any:
     # Imported here: the openai client is only needed when this backend is chosen.
-    from govqa.app.llm import OpenAIAnswerer
+    from govqa.app.llm_answerer import OpenAIAnswerer
 
     # The extractive answerer is the fallback when the endpoint fails or nothing it says is supported.
     fallback = _extractive(settings, index, retriever)
