@@ -201,14 +201,14 @@ def test_help_imports_no_heavy_library_and_lists_commands() -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "govqa.app.cli", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "govqa.cli", "--help"], capture_output=True, text=True, check=True)
     assert {"ingest", "ask", "serve", "eval"} <= set(out.stdout.split())
     # Heavy libraries stay unimported: no chromadb/torch/llama_index at --help time.
     probe = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys, govqa.app.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('chromadb','torch','llama_index')))",
+            "import sys, govqa.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('chromadb','torch','llama_index')))",
         ],
         capture_output=True,
         text=True,
