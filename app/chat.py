@@ -11,15 +11,19 @@ import logging
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from govqa.app import render
+from govqa.app.answerers import Answerer, as_followup_rewriter, as_streaming
 from govqa.app.citations import MARKER, format_markdown_footnotes, format_plain
 from govqa.app.conversation import PageRef, Resolution, Turn, company_entities, resolve_followup
 from govqa.app.feedback import FeedbackStore
 from govqa.app.result import AskResult, QuestionError
 from govqa.index.retriever import Filters
 from govqa.settings import Settings
+
+if TYPE_CHECKING:
+    from govqa.app.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +80,15 @@ def answer_pieces(answer: str) -> list[str]:
     return [piece.group(0) for piece in pieces if piece.group(0)]
 
 
-def answer_stream(answerer: Any, question: str, filters: Filters) -> Iterator[str | AskResult]:
+def answer_stream(answerer: Answerer, question: str, filters: Filters) -> Iterator[str | AskResult]:
     """Pieces of answer text as they are composed, then the AskResult.
 
-    Answerers with their own ``stream`` (an LLM) are passed through; for the others the
-    finished answer is sent sentence by sentence, so the page behaves the same.
+    Answerers that stream (an LLM) are passed through; for the others the finished
+    answer is sent sentence by sentence, so the page behaves the same.
     """
-    if hasattr(answerer, "stream"):
-        yield from answerer.stream(question, filters)
+    streaming = as_streaming(answerer)
+    if streaming is not None:
+        yield from streaming.stream(question, filters)
         return
     result = answerer.ask(question, filters)
     yield from answer_pieces(result.answer)
@@ -93,7 +98,7 @@ def answer_stream(answerer: Any, question: str, filters: Filters) -> Iterator[st
 class ChatService:
     """What the page does, separate from the Gradio layout so it can be tested directly."""
 
-    def __init__(self, pipeline: Any, settings: Settings, feedback: FeedbackStore) -> None:
+    def __init__(self, pipeline: Pipeline, settings: Settings, feedback: FeedbackStore) -> None:
         self.pipeline = pipeline
         self.settings = settings
         self.feedback = feedback
@@ -141,9 +146,9 @@ class ChatService:
 
     def resolve(self, question: str, turns: list[dict[str, Any]]) -> Resolution:
         history = [Turn(t["question"], tuple(t["pages"])) for t in turns if t.get("result")]
-        # Hook: an LLM answerer may offer ``rewrite_followup(question, history)``; the rules are its fallback.
-        rewriter = getattr(self.pipeline.answerer, "rewrite_followup", None)
-        return resolve_followup(question, history, rewriter, self.entities)
+        # An LLM answerer may rewrite the follow-up; the rules are its fallback.
+        rewriter = as_followup_rewriter(self.pipeline.answerer)
+        return resolve_followup(question, history, rewriter.rewrite_followup if rewriter else None, self.entities)
 
     def panels(self, result: AskResult, turn: int) -> list[str]:
         cited = result.nearest if result.abstained else result.citations

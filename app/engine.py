@@ -32,6 +32,10 @@ ABSTAIN_MESSAGE = {
 class ExtractiveAnswerer:
     """Composes answers only from verbatim sentences of retrieved passages."""
 
+    backend = "extractive"
+    supports_streaming = False  # the answer is composed at once; the web chat shows it sentence by sentence
+    rewrites_followups = False
+
     def __init__(
         self,
         index: CorpusIndex,

@@ -49,6 +49,8 @@ class OpenAIAnswerer:
     """Generated answers whose citations are verified; the extractive answer is the fallback."""
 
     backend = "openai"
+    supports_streaming = True
+    rewrites_followups = True
 
     def __init__(
         self,
@@ -111,7 +113,7 @@ class OpenAIAnswerer:
         assert result is not None
         return result
 
-    def stream(self, question: str, filters: Filters | None = None) -> Iterator[Any]:
+    def stream(self, question: str, filters: Filters | None = None) -> Iterator[str | AskResult]:
         """Yield the answer's text as it is generated (markers already renumbered), then the AskResult.
 
         When checking changes the streamed draft (unverified sentences, removals, a

@@ -117,11 +117,15 @@ def test_respond_abstains_with_nearest_passages(fixture_pipeline: Any, tmp_path:
 
 
 class _Broken:
+    backend, supports_streaming, rewrites_followups = "test", False, False
+
     def ask(self, question: str, filters: Any = None) -> AskResult:
         raise RuntimeError("Traceback (most recent call last): secret internals")
 
 
 class _Refusing:
+    backend, supports_streaming, rewrites_followups = "test", False, False
+
     def ask(self, question: str, filters: Any = None) -> AskResult:
         raise QuestionError("The question is 3000 characters long; the limit is 2000.")
 
