@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from govqa.index.similarity import unit_rows
+
 DEFAULT_FLOOR = 0.5  # below this two sentences are not the same statement
 MERGE_PENALTY = 0.05  # a 2–1 match must beat a 1–1 match plus a skip by this much
 ONE_ONE, TWO_ONE, ONE_TWO, SKIP_A, SKIP_B = 1, 2, 3, 4, 5  # the DP's moves
@@ -42,13 +44,7 @@ def similarity_matrix(vectors_a: Sequence[Sequence[float]], vectors_b: Sequence[
     """Cosine similarities, shape (len(a), len(b)); a zero vector is similar to nothing."""
     if not len(vectors_a) or not len(vectors_b):
         return np.zeros((len(vectors_a), len(vectors_b)))
-    a = np.asarray(vectors_a, dtype=np.float64)
-    b = np.asarray(vectors_b, dtype=np.float64)
-    norms_a = np.linalg.norm(a, axis=1, keepdims=True)
-    norms_b = np.linalg.norm(b, axis=1, keepdims=True)
-    a = np.divide(a, norms_a, out=np.zeros_like(a), where=norms_a > 0)
-    b = np.divide(b, norms_b, out=np.zeros_like(b), where=norms_b > 0)
-    return a @ b.T
+    return np.asarray(unit_rows(vectors_a) @ unit_rows(vectors_b).T, dtype=np.float64)
 
 
 def align(

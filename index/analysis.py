@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from govqa.index.gazetteer import CJK, NAME_KINDS, Gazetteer, form_pattern
+from govqa.corpus.cjk import CJK, CJK_RANGE
+from govqa.index.gazetteer import NAME_KINDS, Gazetteer, form_pattern
 
 ANSWER_TYPES = ("date", "number", "percentage", "money", "person_or_org", "yes_no", "list", "definition", "other")
 DATE_PRECISIONS = ("year", "month", "day")
@@ -371,7 +372,7 @@ _PERSON_PATTERNS = (
     re.compile(rf"\b(?!{_CURRENCY_CODES}\b|API\b|LLM\b|GPU\b|FLOP\b|GDP\b|AGI\b)[A-Z]{{3,}}\b"),
     re.compile(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*"),  # DeepSeek, ByteDance, OpenAI
     re.compile(
-        r"[\u3400-\u9fff]{2,12}?(?:委员会|办公室|管理局|总局|监管局|(?<![外内全局各底顶小])部(?![件分])|厅|院|署|联盟|协会|"
+        rf"[{CJK_RANGE}]{{2,12}}?(?:委员会|办公室|管理局|总局|监管局|(?<![外内全局各底顶小])部(?![件分])|厅|院|署|联盟|协会|"
         r"研究院|研究所|公司|集团|法院|政府|"
         r"中心|大学|实验室|基金会|理事会|人大|网信办)"
     ),

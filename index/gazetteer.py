@@ -15,10 +15,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from govqa.corpus.cjk import CJK, CJK_RANGE
 from govqa.corpus.documents import Document
 from govqa.index.expansion import bilingual_terms
-
-CJK = re.compile(r"[\u3400-\u9fff]")
 
 # Kinds, most specific first; an entry merged from several sources keeps the first.
 KINDS = ("place", "organisation", "law", "name", "title", "phrase")
@@ -137,8 +136,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
 _ACRONYM = re.compile(r"[A-Z0-9.]{1,5}")
 _TRAILING_PARENTHESIS = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
 _TITLE_SPLIT = re.compile(r"\s+—\s+|——")
-_MIXED_TITLE = re.compile(r"^([A-Za-z][A-Za-z0-9 .&'\-]*?)\s*([\u3400-\u9fff][\u3400-\u9fff\s]*)$")
-_MIXED_TITLE_ZH_FIRST = re.compile(r"^([\u3400-\u9fff][\u3400-\u9fff\s]*?)\s*([A-Za-z][A-Za-z0-9 .&'\-]*)$")
+_MIXED_TITLE = re.compile(rf"^([A-Za-z][A-Za-z0-9 .&'\-]*?)\s*([{CJK_RANGE}][{CJK_RANGE}\s]*)$")
+_MIXED_TITLE_ZH_FIRST = re.compile(rf"^([{CJK_RANGE}][{CJK_RANGE}\s]*?)\s*([A-Za-z][A-Za-z0-9 .&'\-]*)$")
 _SMALL_WORDS = frozenset("a an and as at by for from in of on or the to with de du la le".split())
 MAX_CELL_CHARS = 60  # longer table cells are sentences, not names
 
