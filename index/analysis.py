@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from govqa.corpus.cjk import CJK, CJK_RANGE
-from govqa.index.gazetteer import NAME_KINDS, Gazetteer, form_pattern
+from govqa.index.gazetteer import NAME_KINDS, Gazetteer, TermIndex
 
 ANSWER_TYPES = ("date", "number", "percentage", "money", "person_or_org", "yes_no", "list", "definition", "other")
 DATE_PRECISIONS = ("year", "month", "day")
@@ -313,8 +313,8 @@ _NUMBER_PATTERNS = (
     re.compile(r"(?<![第零〇一二两三四五六七八九十百千万亿])[零〇一二两三四五六七八九十百千]{2,}[万亿]?"),
     re.compile(
         r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-        r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozen|"
-        r"one-(?:half|third|quarter|fifth|tenth|[a-z]+th))\b",
+        r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozen|half|"
+        r"one-(?:half|third|quarter|fifth|tenth|[a-z]+th)|daily|weekly|monthly|quarterly|annually|yearly)\b",
         re.IGNORECASE,
     ),
 )
@@ -334,6 +334,7 @@ IDENTIFIERS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"\b[A-Z]-\d+(?:-\d+)+\b"), "identifier"),
     (re.compile(r"(?<![\d.])\d{4}/\d{1,4}\b"), "identifier"),
+    (re.compile(r"(?<![\d.])\d{2,4}/(?:19|20)\d{2}\b"), "identifier"),  # Law 132/2025, Royal Decree 729/2023
 )
 _IDENTIFIER_PATTERNS = (
     *(pattern for pattern, _ in IDENTIFIERS),
@@ -487,6 +488,7 @@ _NAME_HEADS = frozenset(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'’&\-/]*")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_LOWER_TAIL = re.compile(r"-[a-z][a-z-]*$")
 _QUOTED_TITLE = re.compile(r"《([^《》]{2,60})》")
 _YEAR = re.compile(r"(?<![A-Za-z0-9_/\-.])((?:19|20)\d{2})(?![\d/]|-\d)(?:\s*年)?")
 # jieba's part-of-speech tags for places, organisations and people; it tags a few common
@@ -525,8 +527,13 @@ def _capitalised_runs(question: str) -> list[tuple[int, int]]:
         if possessive:
             end -= len(possessive.group(0))
             word = word[: len(word) - len(possessive.group(0))]
+        # "AI-generated", "GPAI-like": the lower-case tail is a modifier, so the name ends before it.
+        modifier = _LOWER_TAIL.search(word)
+        if modifier and word[0].isupper():
+            end -= len(modifier.group(0))
+            word = word[: len(word) - len(modifier.group(0))]
         if word:
-            tokens.append((match.start(), end, word, bool(possessive)))
+            tokens.append((match.start(), end, word, bool(possessive or modifier)))
     runs: list[list[tuple[int, int, str, bool]]] = []
     for token in tokens:
         start, _end, word, _ = token
@@ -556,7 +563,11 @@ def _capitalised_runs(question: str) -> list[tuple[int, int]]:
     for run in split_runs:
         while run and (run[0][2].lower() in _QUESTION_LEAD_WORDS or run[0][2].lower() in _CONNECTORS):
             run = run[1:]
-        while run and (run[-1][2].lower() in _CONNECTORS or (run[-1][2][0].isdigit() and len(run) == 1)):
+        while run and (
+            run[-1][2].lower() in _CONNECTORS
+            or (run[-1][2][0].isdigit() and len(run) == 1)
+            or (len(run) > 1 and run[-1][2].lower() in GENERIC_WORDS)
+        ):
             run = run[:-1]
         if run and not all(token[2][0].isdigit() for token in run):
             spans.append((run[0][0], run[-1][1]))
@@ -622,9 +633,10 @@ def focus_terms(question: str, gazetteer: Gazetteer) -> list[FocusTerm]:
 
 def term_occurs(term: FocusTerm, text: str, gazetteer: Gazetteer) -> bool:
     """Whether a focus term (any of its forms, in either language) occurs in the text."""
-    if term.kind == "year":
-        return (
-            any(form_pattern(form).search(text) for form in term.equivalents)
-            or re.search(rf"(?<!\d){term.text}(?!\d)", text) is not None
-        )
     return any(gazetteer.occurs_in(form, text) for form in term.equivalents)
+
+
+def documents_mentioning(term: FocusTerm, index: TermIndex) -> set[str]:
+    """Ids of the documents that mention the focus term in any of its forms (empty: the corpus has nothing on it)."""
+    forms = {f for form in term.equivalents for f in index.gazetteer.equivalents(form)}
+    return index.documents_with(sorted(forms))

@@ -11,6 +11,7 @@ from govqa.index.analysis import (
     answer_type,
     asked_date_precision,
     asks,
+    documents_mentioning,
     evidence_has_type,
     focus_terms,
     is_generic,
@@ -19,6 +20,7 @@ from govqa.index.analysis import (
 )
 from govqa.index.gazetteer import (
     Gazetteer,
+    TermIndex,
     build_gazetteer,
     chinese_number,
     chinese_numeral,
@@ -258,6 +260,8 @@ def test_date_precision_gate() -> None:
         ("The threshold is 45 million users and 4500 万 in Chinese.", "number", ["45 million", "4500 万"]),
         ("Models above 10^26 operations must report.", "number", ["10^26"]),
         ("The committee has at least seven members.", "number", ["seven"]),
+        ("Roughly half of the labs publish reports quarterly.", "number", ["half", "quarterly"]),
+        ("Royal Decree 729/2023 created the agency.", "number", []),
         ("Article 50 and EO 14110 and 第七条 and GB 45438-2025 name rules.", "number", []),
         ("这是一个重要的框架。", "number", []),
     ],
@@ -374,6 +378,8 @@ def test_occurs_in_either_language(gazetteer: Gazetteer) -> None:
     assert not gazetteer.occurs_in("Brazil", "Brazilian coffee is popular.")
     assert not gazetteer.occurs_in("US", "Let us see what the rules say.")
     assert gazetteer.occurs_in("US", "The US has no federal AI law.")
+    assert gazetteer.occurs_in("Safety & Security Committee", "its Safety and Security Committee met")
+    assert gazetteer.occurs_in("Research and Development Plan", "the Research & Development Plan")
     # 印度 inside 印度尼西亚 (Indonesia) is not India.
     assert not gazetteer.occurs_in("India", "印度尼西亚发布了人工智能路线图。")
     assert gazetteer.occurs_in("India", "印度发布了人工智能治理指南。")
@@ -412,6 +418,19 @@ def test_focus_terms_english(gazetteer: Gazetteer) -> None:
         ("Qwen 3.5", "name"),
         ("Kimi K2", "name"),
     ]
+    # A lower-case tail ends a name ("GPAI-like"), and trailing generic words are dropped.
+    assert _focus("Does the Widget Code on AI-generated content create a GPAI-like category?", gazetteer) == [
+        ("Widget Code", "name"),
+        ("GPAI", "name"),
+    ]
+    assert _focus("Which crimes does Italy's Law 132/2025 create?", gazetteer) == [
+        ("Italy", "place"),
+        ("132/2025", "identifier"),
+    ]
+    assert _focus("What does Article 5 of the Widget Office AI rules say?", gazetteer) == [
+        ("Article 5", "article"),
+        ("Widget Office", "name"),
+    ]
     assert _focus("What obligations does Canada's Artificial Intelligence and Data Act impose?", gazetteer) == [
         ("Canada", "place"),
         ("Artificial Intelligence and Data Act", "name"),
@@ -431,6 +450,10 @@ def test_focus_terms_chinese(gazetteer: Gazetteer) -> None:
         ("首尔小部件承诺", "name"),
     ]
     assert _focus("GB 45438-2025 何时实施？", gazetteer) == [("GB 45438-2025", "identifier")]
+    assert _focus("意大利第 132/2025 号法律规定了什么？", gazetteer) == [
+        ("意大利", "place"),
+        ("132/2025", "identifier"),
+    ]
 
 
 def test_focus_terms_carry_both_languages(gazetteer: Gazetteer) -> None:
@@ -462,3 +485,22 @@ def test_year_focus_term_matches_both_scripts(gazetteer: Gazetteer) -> None:
     assert year.equivalents == {"2021", "2021年"}
     assert term_occurs(year, "上海2021年的数据", gazetteer)
     assert not term_occurs(year, "the 20215 figure", gazetteer)
+
+
+def test_term_index_finds_the_documents_that_mention_a_term(documents: list[Document], gazetteer: Gazetteer) -> None:
+    index = TermIndex.from_documents(documents, gazetteer)
+    (act,) = focus_terms("Which companies signed under the Widget Safety Act?", gazetteer)
+    assert documents_mentioning(act, index) == {"en/rules/eu/widget-act", "zh/rules/eu/widget-act"}
+    (acme,) = focus_terms("艾克米何时成立？", gazetteer)
+    # Its forms include the slug "acme", which the pledge table's "Acme" column also names.
+    assert documents_mentioning(acme, index) == {
+        "en/companies/acme",
+        "zh/companies/acme",
+        "en/rules/eu/widget-act",
+        "zh/rules/eu/widget-act",
+    }
+    (brazil,) = focus_terms("What does Brazil's bill say?", gazetteer)
+    assert documents_mentioning(brazil, index) == set()
+    assert index.occurs_anywhere(["中国"]) and not index.occurs_anywhere(["Brazil", "巴西"])
+    # The pre-check is a substring test; the pattern still decides: "Acme" is not "Acmes".
+    assert TermIndex({"d": "Acmes everywhere"}, gazetteer).documents_with(["Acme"]) == set()
