@@ -640,3 +640,60 @@ def documents_mentioning(term: FocusTerm, index: TermIndex) -> set[str]:
     """Ids of the documents that mention the focus term in any of its forms (empty: the corpus has nothing on it)."""
     forms = {f for form in term.equivalents for f in index.gazetteer.equivalents(form)}
     return index.documents_with(sorted(forms))
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions about what changed (answered by `govqa diff` rather than by retrieval)
+
+
+@dataclass(frozen=True)
+class ChangeQuestion:
+    """A question that asks what differs between a page's editions or languages, and the words naming the page."""
+
+    mode: str  # editions | twin
+    subject: str
+
+
+_CHANGE_EN = re.compile(
+    r"\b(?:what|which|how)\b[^?]*\b(?:changed?|changes|is new|was (?:added|removed|dropped)|were (?:added|removed|"
+    r"dropped)|add(?:ed|s)?|remove[sd]?|drop(?:ped|s)?|differ(?:s|ed)?|differences?)\b",
+    re.IGNORECASE,
+)
+_CHANGE_ZH = re.compile(r"变化|变动|更新了|新增|增加了|删除|删去|去掉|不同|区别|差异|改动|修改|改了")
+_EDITION_WORDS = re.compile(
+    r"\b(?:editions?|versions?|April|June|since the (?:April|last|previous))\b|版本|版|四月|六月|4\s*月|6\s*月",
+    re.IGNORECASE,
+)
+_LANGUAGE_SIDES = (
+    re.compile(r"\b(?:English|EN)\b|英文|英语", re.IGNORECASE),
+    re.compile(r"\b(?:Chinese|ZH)\b|中文|汉语", re.IGNORECASE),
+)
+_SUBJECT_NOISE = re.compile(
+    r"\b(?:what|which|how|has|have|did|does|do|is|are|was|were|the|a|an|of|on|in|to|between|and|from|that|one|"
+    r"page|pages|site|edition|editions|version|versions|english|chinese|april|june|2026|changed?|changes|new|added|"
+    r"add|adds|removed|remove|dropped|drop|differ|differs|differences?|say|says|not|than|since|last|previous)\b"
+    r"|[?？,，.。]|中文版|英文版|版本|英文|中文|四月|六月|2026\s*年|\d+\s*月|变化|变动|更新|新增|增加|删除|删去|"
+    r"不同|区别|差异|改动|修改|页面|之间|相比|哪里|哪些|什么|多了|少了|没有|有|了|的|和|与|比|在|中|上|版",
+    re.IGNORECASE,
+)
+
+
+_LACKS = re.compile(r"\b(?:not|only|lacks?|missing)\b|没有|缺少|多了|少了|独有", re.IGNORECASE)
+_POSSESSIVE_END = re.compile(r"^(?:'s|’s)\s*|\s*(?:'s|’s)$")
+
+
+def change_question(question: str) -> ChangeQuestion | None:
+    """Recognise "What changed between the April and June editions of X?" / "X 的中文版比英文版多了什么？".
+
+    ``twin`` when both languages are named, ``editions`` when an edition, version or month
+    is; None for every other question. ``subject`` is what is left to find the page by.
+    """
+    changed = bool(_CHANGE_EN.search(question) or _CHANGE_ZH.search(question))
+    if all(side.search(question) for side in _LANGUAGE_SIDES) and (changed or _LACKS.search(question)):
+        mode = "twin"
+    elif changed and _EDITION_WORDS.search(question):
+        mode = "editions"
+    else:
+        return None
+    subject = re.sub(r"\s+", " ", _SUBJECT_NOISE.sub(" ", question)).strip()
+    return ChangeQuestion(mode, _POSSESSIVE_END.sub("", subject))

@@ -11,6 +11,7 @@ from govqa.index.analysis import (
     answer_type,
     asked_date_precision,
     asks,
+    change_question,
     documents_mentioning,
     evidence_has_type,
     focus_terms,
@@ -504,3 +505,35 @@ def test_term_index_finds_the_documents_that_mention_a_term(documents: list[Docu
     assert index.occurs_anywhere(["中国"]) and not index.occurs_anywhere(["Brazil", "巴西"])
     # The pre-check is a substring test; the pattern still decides: "Acme" is not "Acmes".
     assert TermIndex({"d": "Acmes everywhere"}, gazetteer).documents_with(["Acme"]) == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What changed between the April and June editions of the Acme profile?", ("editions", "Acme profile")),
+        ("What did the June 2026 edition of the US federal rules page add?", ("editions", "US federal rules")),
+        ("Acme 页面的 6 月版本新增了什么？", ("editions", "Acme")),
+        (
+            "What does the Chinese page on the Widget Safety Act say that the English one does not?",
+            ("twin", "Widget Safety Act"),
+        ),
+        ("小部件安全法的中文版和英文版有什么不同？", ("twin", "小部件安全法")),
+        ("小部件安全法中文版比英文版多了什么？", ("twin", "小部件安全法")),
+    ],
+)
+def test_change_questions_are_recognised(question: str, expected: tuple[str, str]) -> None:
+    found = change_question(question)
+    assert found is not None and (found.mode, found.subject) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did the Widget Safety Act enter into force?",
+        "How does the EU AI Act differ from China's rules?",
+        "Which companies were added to the Seoul pledge?",
+        "该法何时施行？",
+    ],
+)
+def test_other_questions_are_not_change_questions(question: str) -> None:
+    assert change_question(question) is None
