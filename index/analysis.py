@@ -6,7 +6,10 @@
 - ``typed_spans(text, answer_type)`` / ``evidence_has_type``: where a sentence states a date,
   number, amount, percentage, yes/no marker, list or definition.
 - ``focus_terms(question, gazetteer)``: the names the answer must be about (places, bodies,
-  laws and their identifiers, models), each with its forms in both languages.
+  laws and their identifiers, models), each with its forms in both languages;
+  ``term_occurs`` / ``documents_mentioning`` say whether a text or the corpus mentions one.
+- ``change_question(question)``: whether a question asks what changed between a page's
+  editions or languages (answered by ``govqa diff``).
 """
 
 from __future__ import annotations
