@@ -223,7 +223,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["ingest"], env={**env, "GOVQA_SOURCES_FILE": str(tmp_path / "none.toml")})
     assert missing.exit_code == 1 and "No source manifest" in missing.output
     bad_filter = runner.invoke(app, ["ask", "--lang", "fr", "widgets"], env=env)
-    assert bad_filter.exit_code == 2 and "--lang 'fr': use one of en, zh" in bad_filter.output
+    assert bad_filter.exit_code == 1 and "Error: Unknown value 'fr' in --lang; use one of en, zh." in bad_filter.output
     setting = runner.invoke(app, ["ingest"], env={**env, "GOVQA_RETRIEVAL_TOP_K": "0"})
     assert setting.exit_code != 0 and "retrieval.top_k" in setting.output
 
