@@ -46,6 +46,8 @@ def _usage_failure(error: UsageError) -> NoReturn:
     fail(f"{error.format_message().rstrip('.')} in `{where}`; see `{where} --help`.")
 
 
+from govqa.app.diff_cmd import diff_command
+
 app = typer.Typer(
     name="govqa",
     help="Citation-grounded question answering over AI-governance research.",
@@ -268,6 +270,8 @@ def serve(
     except user_errors() as error:
         fail(error)
 
+
+app.command("diff")(diff_command)
 
 feedback_app = typer.Typer(help="Ratings given in the web chat.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
