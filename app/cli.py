@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
+from govqa.app.diff_cmd import diff_command
+
 try:  # typer 0.2x ships its own copy of click, and raises that copy's errors
     from typer._click.exceptions import UsageError
 except ImportError:  # older typer uses click itself
@@ -45,8 +47,6 @@ def _usage_failure(error: UsageError) -> NoReturn:
     where = error.ctx.command_path if error.ctx else "govqa"
     fail(f"{error.format_message().rstrip('.')} in `{where}`; see `{where} --help`.")
 
-
-from govqa.app.diff_cmd import diff_command
 
 app = typer.Typer(
     name="govqa",
