@@ -124,14 +124,14 @@ _fail = fail
 _settings = cli_settings
 
 
-def user_errors() -> tuple[type[Exception], ...]:
-    """Exceptions that mean the user must change something; shown as one line, never a traceback."""
+def user_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
+    """Exceptions that mean the user must change something (plus a command's own); shown as one line."""
     from govqa.app.result import QuestionError
     from govqa.corpus.sources import SourceError
     from govqa.index.embedders import EmbedderError
     from govqa.index.vector import VectorStoreError
 
-    return (QuestionError, SourceError, EmbedderError, VectorStoreError, FileNotFoundError, ValueError)
+    return (QuestionError, SourceError, EmbedderError, VectorStoreError, FileNotFoundError, ValueError, *more)
 
 
 def ensure_index(settings: Any, quiet: bool = False) -> None:

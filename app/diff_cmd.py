@@ -305,6 +305,6 @@ def diff_command(
         a, b = twin_pair(documents, candidates) if twin else edition_pair(documents, candidates)
         embedder = build_embedder(settings.embedder)
         result = diff_documents(a, b, embedder.get_text_embedding_batch, "twin" if twin else "editions", floor)
-    except user_errors() + (PageError,) as error:
+    except user_errors(PageError) as error:
         fail(error)
     typer.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else format_diff(result))
