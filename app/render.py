@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from govqa.app.citations import Citation
+from govqa.app.citations import Citation, on_page
 from govqa.corpus.documents import Document, Section
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -138,9 +138,14 @@ def highlighted_html(passage: Passage) -> str:
 
 
 def citation_passage(citation: Citation, document: Document | None) -> Passage:
-    """The citation's quote inside its section; the bare quote when the document is unknown."""
+    """The citation's quote inside its section (a PDF: its whole page); the bare quote when the document is unknown."""
     if document is None or document.text[citation.start : citation.end] != citation.quote:
         return Passage("", citation.quote, "", False, False)
+    page = next((p for p in document.pages if p.number == citation.page), None)
+    if page is not None:
+        return passage_in_section(
+            document.text, citation.start, citation.end, page.start, page.end, page.end - page.start
+        )
     section = section_at(document, citation.start)
     lo, hi = (section.start, section.end) if section else (0, len(document.text))
     return passage_in_section(document.text, citation.start, citation.end, lo, hi)
@@ -161,14 +166,15 @@ def citation_panel_html(
     meta = [LANG_NAMES.get(citation.lang, citation.lang), f"as of {citation.as_of}" if citation.as_of else "undated"]
     if citation.edition:
         meta.append(citation.edition)
-    links = [_link(citation.url, "Open the page at this section", "govqa-live")]
+    opens = f"Open the file at p. {citation.page}" if citation.page else "Open the page at this section"
+    links = [_link(citation.url, opens, "govqa-live")]
     if twin is not None:
         label = "中文版本" if twin.lang == "zh" else "English version"
         links.append(_link(twin.url, label, "govqa-twin"))
     panel = citation_passage(citation, document)
     return (
         f'<details class="govqa-citation"{" open" if open_ else ""}>'
-        f"<summary>[{citation.n}] {escape(citation.title)} › {escape(citation.section)}</summary>"
+        f"<summary>[{citation.n}] {escape(citation.title)} › {escape(citation.section)}{escape(on_page(citation))}</summary>"
         f'<div class="govqa-citation-body" id="{cite_id(turn, citation.n)}">'
         f'<div class="govqa-meta">{escape(" · ".join(meta))}</div>'
         f'<blockquote class="govqa-passage">{highlighted_html(panel)}</blockquote>'
