@@ -118,8 +118,9 @@ def two_columns(fragments: list[tuple[float, float, float, str]], middle: float)
     widths = sorted(_estimated_width(f[2], f[3]) for f in left)
     if widths[len(widths) // 2] < 0.35 * (middle - margin):
         return None
-    ordered = sorted(left, key=lambda f: -f[1]) + sorted(right, key=lambda f: -f[1])
-    return "\n".join(f[3].strip("\n") for f in ordered) + "\n"
+    # A blank line between the columns: a paragraph does not run on from one column into the other.
+    columns = (sorted(side, key=lambda f: -f[1]) for side in (left, right))
+    return "\n\n".join("\n".join(f[3].strip("\n") for f in side) for side in columns) + "\n"
 
 
 def _outline(reader: Any, items: Any, level: int) -> list[OutlineEntry]:
