@@ -16,7 +16,9 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+from urllib.request import url2pathname
 
 from govqa.app.citations import MARKER, Citation, on_page
 from govqa.corpus.documents import Document, Section
@@ -43,10 +45,28 @@ def escape_lines(text: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL escaped for an href, or "" unless it is http(s) (no javascript:, data:, ...)."""
-    if urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+    """The URL escaped for an href, or "" unless it is http(s) or a file the chat serves (no javascript:, data:, ...)."""
+    if urlsplit(url.strip()).scheme.lower() not in ("http", "https") and not url.startswith(SERVED_FILE):
         return ""
     return escape(url.strip())
+
+
+SERVED_FILE = "/gradio_api/file="  # where Gradio serves the files of launch(allowed_paths=...)
+
+
+def served_url(url: str, roots: Sequence[Path]) -> str:
+    """A file:// URL under one of roots as the chat server's link to that file (fragment kept); others unchanged.
+
+    Your own documents without a public address cite file:///…/report.pdf#page=12; a browser
+    will not follow a file: link from a web page, so the chat serves the file itself.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return url
+    path = Path(url2pathname(parts.path)).resolve()
+    if not any(path.is_relative_to(root) for root in roots):
+        return url
+    return SERVED_FILE + quote(str(path)) + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def cite_id(turn: int, n: int) -> str:

@@ -366,3 +366,66 @@ def test_ingest_and_ask_over_a_folder_source_cite_the_page(
     cited = json.loads(asked.stdout)["citations"][0]
     assert (cited["page"], cited["lang"], cited["url"]) == (3, "zh", "https://ex.org/d/widget-framework.pdf#page=3")
     assert cited["quote"] in "".join(CHINESE)
+
+
+# ---------------------------------------------------------------- the web chat serves unpublished files
+
+
+def _local_folder_index(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A manifest with the folder added without --base-url, and its index (fake embedder)."""
+    from govqa.app.pipeline import run_ingest
+    from govqa.settings import load_settings
+
+    manifest = tmp_path / "sources.toml"
+    monkeypatch.setenv("GOVQA_SOURCES_FILE", str(manifest))
+    monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GOVQA_EMBEDDER", "fake")
+    assert _add(str(folder), "--id", "mine", "--title", "Mine", "--licence", "CC0").exit_code == 0
+    settings = load_settings()
+    run_ingest(settings)
+    return manifest, settings
+
+
+def test_chat_panel_links_an_unpublished_pdf_through_the_server(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govqa.app.chat import ChatService
+    from govqa.app.feedback import FeedbackStore
+    from govqa.app.pipeline import build_pipeline, local_file_roots
+    from govqa.app.render import served_url
+
+    _, settings = _local_folder_index(tmp_path, folder, monkeypatch)
+    roots = local_file_roots(settings)
+    assert roots == [folder.resolve()]
+    service = ChatService(build_pipeline(settings), settings, FeedbackStore(tmp_path / "fb.sqlite3"), roots)
+    result = service.pipeline.ask("How long must providers keep records of the training data?")
+    assert result.citations[0].url == (folder.resolve() / "widget-framework.pdf").as_uri() + "#page=2"
+    panel = service.panels(result, 1)[0]
+    assert f'href="/gradio_api/file={folder.resolve()}/widget-framework.pdf#page=2"' in panel
+    # Files outside the served folders keep their file: URL, which the panel shows as text, not a link.
+    assert served_url("file:///etc/passwd", roots) == "file:///etc/passwd"
+    assert served_url("https://ex.org/a.pdf#page=2", roots) == "https://ex.org/a.pdf#page=2"
+
+
+@pytest.mark.slow
+def test_govqa_serve_serves_the_folder_files_and_nothing_else(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    from test_web_browser import _start_server, _stop
+
+    manifest, settings = _local_folder_index(tmp_path, folder, monkeypatch)
+    process, url = _start_server(settings.data_dir, tmp_path / "serve.log", GOVQA_SOURCES_FILE=str(manifest))
+    try:
+        served = f"{url}gradio_api/file={folder.resolve()}/widget-framework.pdf"
+        with urllib.request.urlopen(served, timeout=10) as response:
+            assert response.read(5) == b"%PDF-"
+        outside = tmp_path / "secret.txt"
+        outside.write_text("secret", encoding="utf-8")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{url}gradio_api/file={outside}", timeout=10)
+        assert refused.value.code in (403, 404)
+    finally:
+        _stop(process)
