@@ -16,7 +16,15 @@ from govqa.corpus.documents import Document, Page, Section, Span, assemble, gues
 from govqa.corpus.html import html_blocks
 from govqa.corpus.loader import LoadResult, link_twins_and_editions
 from govqa.corpus.markdown import markdown_blocks, split_frontmatter
-from govqa.corpus.pdf import NO_TEXT_LAYER, OutlineEntry, PdfError, page_blocks, read_pdf
+from govqa.corpus.pdf import (
+    NO_TEXT_LAYER,
+    OutlineEntry,
+    PdfError,
+    heading_key,
+    page_blocks,
+    read_pdf,
+    strip_running_lines,
+)
 from govqa.corpus.sources import SourceSpec
 
 FOLDER_SUFFIXES = (".pdf", ".html", ".htm", ".md", ".mdx")
@@ -111,7 +119,7 @@ def _load_pdf(spec: SourceSpec, path: Path, rel: str, skipped: list[tuple[str, s
         skipped.append((rel, str(error)))
         return None
     title = pdf.title or path.stem
-    text, sections, spans, pages, blank = assemble_pages(pdf.texts, pdf.outline, title)
+    text, sections, spans, pages, blank = assemble_pages(strip_running_lines(pdf.texts), pdf.outline, title)
     if not pages:
         skipped.append((rel, f"{NO_TEXT_LAYER.replace('page', 'PDF')} on all {len(pdf.texts)} pages"))
         return None
@@ -159,10 +167,10 @@ def assemble_pages(
     for number, raw in enumerate(texts, start=1):
         on_page = [e for e in outline if e.page == number]
         blocks = page_blocks(raw, [e.title for e in on_page])
-        headings = {" ".join(b[1].casefold().split()) for b in blocks if b[0] == "heading"}
+        headings = {heading_key(text) for kind, text in blocks if kind == "heading"}
         # Entries whose title is not printed on the page start at its top.
         for entry in on_page:
-            if " ".join(entry.title.casefold().split()) not in headings:
+            if heading_key(entry.title) not in headings:
                 enter(entry)
         if not any(kind == "paragraph" for kind, _ in blocks):
             blank.append(number)
@@ -182,9 +190,7 @@ def assemble_pages(
             pieces.append(block)
             offset += len(block)
             if kind == "heading":
-                entry = next(
-                    e for e in on_page if " ".join(e.title.casefold().split()) == " ".join(block.casefold().split())
-                )
+                entry = next(e for e in on_page if heading_key(e.title) == heading_key(block))
                 if sections[-1].end > sections[-1].start:
                     close_section(start)
                 else:

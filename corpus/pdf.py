@@ -28,6 +28,7 @@ _CJK_END = re.compile(f"[{_CJK}]$")
 _CJK_START = re.compile(f"^[{_CJK}]")
 _SENTENCE_END = re.compile(r"[.!?:;。！？；：]['\"”’)）」』]?$")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_BULLET = re.compile(r"^[•·▪◦‣●■–*-]\s")
 
 
 class PdfError(ValueError):
@@ -103,8 +104,10 @@ def _estimated_width(size: float, text: str) -> float:
 def two_columns(fragments: list[tuple[float, float, float, str]], middle: float) -> str | None:
     """The text of a two-column page, left column first; None when the page is not laid out so.
 
-    Two columns: at least two rows have text on both sides of the middle, and the left
-    side's lines are long (reach most of the way to the middle; table cells do not).
+    Two columns: at least two rows have text on both sides of the middle, the left side's
+    lines are long (reach most of the way to the middle; table cells do not), and hardly
+    any runs across the middle (on a one-column page, a word in another font starts a
+    fragment right of the middle, but the line it continues crosses it).
     pypdf returns text in drawing order, which on such a page may alternate between columns.
     """
     left = [f for f in fragments if f[0] < middle]
@@ -117,6 +120,10 @@ def two_columns(fragments: list[tuple[float, float, float, str]], middle: float)
     margin = min(f[0] for f in left)
     widths = sorted(_estimated_width(f[2], f[3]) for f in left)
     if widths[len(widths) // 2] < 0.35 * (middle - margin):
+        return None
+    # Glyph widths are estimated, so a line counts as crossing only well past the middle.
+    crossing = sum(f[0] + _estimated_width(f[2], f[3]) > middle * 1.15 for f in left)
+    if crossing > 0.1 * len(left):
         return None
     # A blank line between the columns: a paragraph does not run on from one column into the other.
     columns = (sorted(side, key=lambda f: -f[1]) for side in (left, right))
@@ -144,23 +151,26 @@ def page_blocks(raw: str, titles: Sequence[str] = ()) -> list[tuple[str, str]]:
     """("heading" | "paragraph", text) blocks of one page's extracted text, each on one line.
 
     A line that reads as one of ``titles`` (the page's outline entries) is a heading. A blank
-    line closes a paragraph; so does a line that ends a sentence and is clearly shorter than
+    line or a bullet ("• ") closes a paragraph; so does a line that ends a sentence and is clearly shorter than
     the longest line of the page (the last line of a paragraph).
     """
-    wanted = {_normal(t) for t in titles}
+    wanted = {heading_key(t) for t in titles}
     lines = [_SPACES.sub(" ", line).strip() for line in raw.replace("\r", "\n").split("\n")]
     longest = max((len(line) for line in lines), default=0)
     blocks: list[tuple[str, str]] = []
     current = ""
     for line in lines:
-        if not line or _normal(line) in wanted:
+        if not line or heading_key(line) in wanted:
             if current:
                 blocks.append(("paragraph", current))
             current = ""
             if line:
-                wanted.discard(_normal(line))
+                wanted.discard(heading_key(line))
                 blocks.append(("heading", line))
             continue
+        if _BULLET.match(line) and current:
+            blocks.append(("paragraph", current))  # a list item starts a paragraph of its own
+            current = ""
         current = _join_line(current, line)
         if _SENTENCE_END.search(line) and len(line) < 0.8 * longest:
             blocks.append(("paragraph", current))
@@ -170,8 +180,47 @@ def page_blocks(raw: str, titles: Sequence[str] = ()) -> list[tuple[str, str]]:
     return blocks
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.casefold().split())
+_NUMBERING = re.compile(r"^(?:chapter |section |part |annex )?(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.:)]?\s+")
+
+
+def heading_key(text: str) -> str:
+    """A title as compared with a page line: case, spacing and a leading number ("2.1", "Chapter 3:") ignored.
+
+    Outlines often leave out the number the page prints ("ASN.1 syntax" for "2.1 ASN.1 syntax").
+    """
+    key = " ".join(text.casefold().split())
+    return _NUMBERING.sub("", key, count=1) or key
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def strip_running_lines(texts: list[str], edge: int = 2) -> list[str]:
+    """The pages without their running headers and footers (page numbers included).
+
+    A line among the first or last ``edge`` non-blank lines of a page is furniture when,
+    digits aside, it stands there on at least 3 pages and on a fifth of the pages with text.
+    """
+
+    def key(line: str) -> str:
+        return _DIGITS.sub("#", " ".join(line.casefold().split()))
+
+    def edges(lines: list[str]) -> set[int]:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        return set(filled[:edge] + filled[-edge:])
+
+    pages = [text.split("\n") for text in texts]
+    counts: dict[str, int] = {}
+    for lines in pages:
+        for k in {key(lines[i]) for i in edges(lines)}:
+            counts[k] = counts.get(k, 0) + 1
+    floor = max(3.0, 0.2 * sum(1 for text in texts if text.strip()))
+    furniture = {k for k, n in counts.items() if n >= floor}
+    result = []
+    for lines in pages:
+        at_edge = edges(lines)
+        result.append("\n".join(line for i, line in enumerate(lines) if i not in at_edge or key(line) not in furniture))
+    return result
 
 
 def _join_line(current: str, line: str) -> str:

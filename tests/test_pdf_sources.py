@@ -17,7 +17,7 @@ from govqa.app.citations import format_reference
 from govqa.app.cli import app
 from govqa.app.render import citation_panel_html
 from govqa.corpus.folder import load_folder
-from govqa.corpus.pdf import page_blocks, two_columns
+from govqa.corpus.pdf import page_blocks, strip_running_lines, two_columns
 from govqa.corpus.sources import SourceSpec, read_sources
 from govqa.ingest.chunking import chunk_document
 
@@ -190,6 +190,13 @@ def test_table_like_rows_are_not_taken_for_columns() -> None:
     cells = [(72.0, 700.0 - 14 * i, 10.0, text) for i, text in enumerate(("Yes", "No", "Yes"))]
     cells += [(320.0, 700.0 - 14 * i, 10.0, text) for i, text in enumerate(("2024", "2025", "2026"))]
     assert two_columns(cells, 297.6) is None
+    # One column whose lines change font mid-line: fragments start right of the middle, but lines cross it.
+    one_column = [
+        (72.0, 700.0 - 14 * i, 10.0, "directory is added to the information found in previous directories, except")
+        for i in range(3)
+    ]
+    inline = [(420.0, 700.0 - 14 * i, 10.0, "magic-deleteall") for i in range(3)]
+    assert two_columns(one_column + inline, 297.6) is None
     long_lines = [(72.0, 700.0 - 14 * i, 10.0, "a line of body text that runs to the gutter") for i in range(3)]
     right = [(320.0, 700.0 - 14 * i, 10.0, f"right {i}") for i in range(3)]
     assert (
@@ -206,6 +213,22 @@ def test_page_blocks_headings_paragraphs_hyphens_and_chinese() -> None:
     ]
     assert page_blocks("multi-\nlevel and non-\nEnglish\n") == [("paragraph", "multilevel and non- English")]
     assert page_blocks("") == []
+    # Outlines often drop the number the page prints; list items are paragraphs of their own.
+    assert page_blocks("2.1 ASN.1 syntax\nThe parser is\n• INTEGER and\n• BOOLEAN;\n", ["ASN.1 Syntax"]) == [
+        ("heading", "2.1 ASN.1 syntax"),
+        ("paragraph", "The parser is"),
+        ("paragraph", "• INTEGER and"),
+        ("paragraph", "• BOOLEAN;"),
+    ]
+
+
+def test_running_headers_and_page_numbers_are_dropped() -> None:
+    words = ["Scope", "Duties", "Records", "Audits", "Fines"]
+    pages = [f"Widget Report 2026\n{w} come first.\n\nThen {w.lower()} end.\n- {n} -\n" for n, w in enumerate(words, 1)]
+    pages[2] = "Widget Report 2026\nRecords are kept.\nPage 3\n"
+    assert strip_running_lines(pages)[0] == "Scope come first.\n\nThen scope end.\n"
+    assert strip_running_lines(pages)[2] == "Records are kept.\nPage 3\n"  # a line on one page only is not running
+    assert strip_running_lines(pages[:2]) == pages[:2]  # two pages are too few to tell
 
 
 def test_chunks_and_their_pages(folder: Path) -> None:
