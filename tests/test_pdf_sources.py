@@ -452,3 +452,41 @@ def test_govqa_serve_serves_the_folder_files_and_nothing_else(
         assert refused.value.code in (403, 404)
     finally:
         _stop(process)
+
+
+@pytest.mark.browser
+def test_chat_panel_shows_the_pdf_page_and_opens_the_file(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_web_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _ask, _start_server, _stop
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); browser tests need it")
+    from playwright.sync_api import sync_playwright
+
+    manifest, settings = _local_folder_index(tmp_path, folder, monkeypatch)
+    process, url = _start_server(settings.data_dir, tmp_path / "serve.log", GOVQA_SOURCES_FILE=str(manifest))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            page.wait_for_selector("#govqa-question textarea", timeout=TIMEOUT_MS)
+            _ask(page, "How long must providers keep records of the training data?", 1)
+            chat = page.locator("#govqa-chat")
+            assert RECORDS in chat.inner_text() and "Widget Safety Framework" in chat.inner_text()
+            chat.locator('a[href="#cite-1-1"]').first.click()
+            panel = page.locator("#cite-1-1")
+            panel.wait_for(state="visible", timeout=TIMEOUT_MS)
+            assert panel.locator("mark").inner_text() == RECORDS
+            assert "Providers carry the duties of this part." in panel.inner_text()  # the rest of page 2
+            assert "2.1 Records, p. 2" in page.locator("details:has(#cite-1-1) > summary").inner_text()
+            live = panel.locator("a.govqa-live")
+            assert live.inner_text() == "Open the file at p. 2"
+            href = live.get_attribute("href")
+            assert href == f"/gradio_api/file={folder.resolve()}/widget-framework.pdf#page=2"
+            served = page.request.get(url.rstrip("/") + href.split("#")[0])
+            assert served.status == 200 and served.body()[:5] == b"%PDF-"
+            browser.close()
+    finally:
+        _stop(process)
