@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from govqa.app import render
@@ -98,10 +99,13 @@ def answer_stream(answerer: Answerer, question: str, filters: Filters) -> Iterat
 class ChatService:
     """What the page does, separate from the Gradio layout so it can be tested directly."""
 
-    def __init__(self, pipeline: Pipeline, settings: Settings, feedback: FeedbackStore) -> None:
+    def __init__(
+        self, pipeline: Pipeline, settings: Settings, feedback: FeedbackStore, file_roots: Sequence[Path] = ()
+    ) -> None:
         self.pipeline = pipeline
         self.settings = settings
         self.feedback = feedback
+        self.file_roots = list(file_roots)  # folders of your own documents the chat serves (launch allowed_paths)
         documents = pipeline.index.documents
         self.company_names = self._company_names(documents)
         self.entities = company_entities(self.company_names)
@@ -152,6 +156,8 @@ class ChatService:
 
     def panels(self, result: AskResult, turn: int) -> list[str]:
         cited = result.nearest if result.abstained else result.citations
+        if self.file_roots:
+            cited = [replace(c, url=render.served_url(c.url, self.file_roots)) for c in cited]
         return [render.citation_panel_html(c, turn, self._document(c.doc_id), self._twin(c.doc_id)) for c in cited]
 
     def respond(

@@ -28,6 +28,7 @@ class Citation:
     doc_id: str
     start: int  # offsets of the quote in the page's cleaned text
     end: int
+    page: int | None = None  # PDFs: the page of the quote, cited as "p. 12"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,6 +51,7 @@ def cite(n: int, chunk: Chunk, start: int, end: int, document_text: str) -> Cita
         doc_id=chunk.doc_id,
         start=start,
         end=end,
+        page=chunk.page or None,
     )
 
 
@@ -59,9 +61,17 @@ def dated(citation: Citation) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def on_page(citation: Citation) -> str:
+    """ ", p. 12" for a quote from a PDF page, else ""."""
+    return f", p. {citation.page}" if citation.page else ""
+
+
 def format_reference(citation: Citation) -> str:
-    """One line of a references list: [n] Title › Section (lang, as of …). URL"""
-    return f"[{citation.n}] {citation.title} › {citation.section} ({citation.lang}, {dated(citation)}). {citation.url}"
+    """One line of a references list: [n] Title › Section[, p. N] (lang, as of …). URL"""
+    return (
+        f"[{citation.n}] {citation.title} › {citation.section}{on_page(citation)} "
+        f"({citation.lang}, {dated(citation)}). {citation.url}"
+    )
 
 
 def format_plain(answer: str, citations: list[Citation]) -> str:
@@ -74,5 +84,8 @@ def format_plain(answer: str, citations: list[Citation]) -> str:
 def format_markdown_footnotes(answer: str, citations: list[Citation]) -> str:
     """The answer with Markdown footnotes ([^n]) that carry quote, page, section and date."""
     body = MARKER.sub(lambda m: f"[^{m.group(1)}]", answer.strip())
-    notes = [f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}]({c.url}) ({c.lang}, {dated(c)})" for c in citations]
+    notes = [
+        f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}{on_page(c)}]({c.url}) ({c.lang}, {dated(c)})"
+        for c in citations
+    ]
     return body + "\n\n" + "\n".join(notes)

@@ -307,6 +307,47 @@ def output_path(out: str, data_dir: Path) -> Path:
     return path if path.is_absolute() or path.parent != Path(".") else data_dir / path
 
 
+sources_app = typer.Typer(help="The sources govqa indexes (the source manifest).", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("add")
+def sources_add(
+    path: Annotated[Path, typer.Argument(help="Folder of PDF, HTML and Markdown files (sub-folders included).")],
+    source_id: Annotated[str, typer.Option("--id", help="Short unique id, e.g. my-reports. Required.")] = "",
+    title: Annotated[str, typer.Option(help="What the documents are called. Required.")] = "",
+    licence: Annotated[str, typer.Option(help="Their licence or terms of use. Required.")] = "",
+    attribution: Annotated[str, typer.Option(help="How to credit them. Default: none.")] = "",
+    base_url: Annotated[
+        str, typer.Option(help="Where the files are published (http/https). Default: links to the local files.")
+    ] = "",
+) -> None:
+    """Add a folder of your own documents to the source manifest; the next `govqa ingest` indexes it."""
+    from govqa.corpus.add_source import add_folder_source, existing_source_ids, folder_entry
+    from govqa.corpus.sources import SourceError
+    from govqa.settings import PROJECT_ROOT
+
+    settings = cli_settings()
+    for option, value, example in (
+        ("--id", source_id, "my-reports"),
+        ("--title", title, '"My reports"'),
+        ("--licence", licence, '"CC BY 4.0"'),
+    ):
+        if not value:
+            fail(SourceError(f"missing {option} in `govqa sources add`; add e.g. {option} {example}"))
+    try:
+        existing = existing_source_ids(settings.sources_file)
+        entry = folder_entry(
+            path, source_id, title, licence, PROJECT_ROOT, attribution, base_url, existing_ids=existing
+        )
+        add_folder_source(settings.sources_file, entry)
+    except SourceError as error:
+        fail(error)
+    typer.echo(
+        f"Added source '{source_id}' ({entry['path']}) to {settings.sources_file}; run `govqa ingest` to index it."
+    )
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     app()

@@ -50,6 +50,18 @@ def load_corpus(settings: Settings) -> LoadResult:
     return combined
 
 
+def local_file_roots(settings: Settings) -> list[Path]:
+    """Folders of your own documents that have no public address: the web chat serves their files."""
+    roots = []
+    for spec in read_sources(settings.sources_file):
+        if spec.kind == "folder" and spec.base_url.startswith("file:"):
+            try:
+                roots.append(locate_source(spec, PROJECT_ROOT, settings.data_dir, clone=False))
+            except SourceError:
+                continue  # a folder gone since ingest: its passages still show, without a link
+    return roots
+
+
 def open_dense(settings: Settings) -> DenseIndex:
     from govqa.index.vector import DenseIndex, chroma_client, collection_name
 

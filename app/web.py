@@ -80,7 +80,11 @@ def build_app(pipeline: Pipeline, settings: Settings, feedback: FeedbackStore | 
     """The page as a gr.Blocks (launch it yourself, or use ``serve``)."""
     import gradio as gr
 
-    service = ChatService(pipeline, settings, feedback or FeedbackStore(feedback_path(settings.data_dir)))
+    from govqa.app.pipeline import local_file_roots
+
+    service = ChatService(
+        pipeline, settings, feedback or FeedbackStore(feedback_path(settings.data_dir)), local_file_roots(settings)
+    )
     demo = gr.Blocks(title="govqa — cited answers on AI governance", analytics_enabled=False)
     with demo:
         gr.Markdown(
@@ -271,7 +275,7 @@ def add_ask_api(service: ChatService) -> None:
 
 def serve(settings: Settings) -> None:
     """Build the pipeline and serve the chat until interrupted (``govqa serve``)."""
-    from govqa.app.pipeline import build_pipeline
+    from govqa.app.pipeline import build_pipeline, local_file_roots
 
     auth = parse_auth(settings)
     started = time.perf_counter()
@@ -286,4 +290,6 @@ def serve(settings: Settings) -> None:
         show_error=False,
         css=static_text("chat.css"),
         footer_links=["api"],
+        # Only the folders of your own documents that have no public address (see render.served_url).
+        allowed_paths=[str(root) for root in local_file_roots(settings)],
     )

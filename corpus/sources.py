@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+SOURCE_KINDS = ("site", "folder")
+
 
 class SourceError(RuntimeError):
     """A source cannot be found or read; the message says what to do."""
@@ -24,6 +26,8 @@ class SourceSpec:
     content_dirs: tuple[str, ...] = ("src/content/docs", "public/archives")
     # Which dated edition each locale folder holds, for citations ("" is the site root).
     editions: dict[str, str] = field(default_factory=dict)
+    # "site" (pages of a website) or "folder" (your own PDF, HTML and Markdown files, see corpus/folder.py).
+    kind: str = "site"
 
 
 def read_sources(sources_file: Path) -> list[SourceSpec]:
@@ -47,10 +51,14 @@ def read_sources(sources_file: Path) -> list[SourceSpec]:
                     git_url=entry.get("git_url", ""),
                     content_dirs=tuple(entry.get("content_dirs", SourceSpec.content_dirs)),
                     editions=dict(entry.get("editions", {})),
+                    kind=entry.get("kind", "site"),
                 )
             )
         except KeyError as missing:
             raise SourceError(f"{sources_file}: a [[source]] lacks the key {missing}.") from None
+    for spec in specs:
+        if spec.kind not in SOURCE_KINDS:
+            raise SourceError(f"{sources_file}: source '{spec.id}' has kind {spec.kind!r}; use one of {SOURCE_KINDS}.")
     if not specs:
         raise SourceError(f"{sources_file} names no [[source]].")
     return specs

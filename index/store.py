@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from govqa.corpus.documents import Document, Section, Span
+from govqa.corpus.documents import Document, Page, Section, Span
 from govqa.corpus.references import Reference
 from govqa.ingest.chunking import Chunk
 
@@ -56,6 +56,7 @@ def document_from_json(data: dict[str, Any]) -> Document:
     data["sections"] = [Section(**{**s, "path": tuple(s["path"])}) for s in data["sections"]]
     data["spans"] = [Span(**s) for s in data["spans"]]
     data["references"] = [Reference(**r) for r in data["references"]]
+    data["pages"] = [Page(**p) for p in data.get("pages", [])]
     return Document(**data)
 
 

@@ -172,13 +172,15 @@ def _start_server(data_dir: Path, log: Path, **env: str) -> tuple[subprocess.Pop
     config.write_text("", encoding="utf-8")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVQA_")}
     environment.update(
-        GOVQA_SOURCES_FILE=str(FIXTURE_SOURCES),
-        GOVQA_EMBEDDER="fake",
-        GOVQA_DATA_DIR=str(data_dir),
-        GOVQA_CONFIG=str(config),
-        HF_HUB_OFFLINE="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        **env,
+        {
+            "GOVQA_SOURCES_FILE": str(FIXTURE_SOURCES),
+            "GOVQA_EMBEDDER": "fake",
+            "GOVQA_DATA_DIR": str(data_dir),
+            "GOVQA_CONFIG": str(config),
+            "HF_HUB_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            **env,  # a test may name its own sources file
+        }
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "govqa.app.cli", "serve", "--port", str(port)],
