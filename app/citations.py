@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from govqa.ingest.chunking import Chunk
@@ -27,6 +27,9 @@ class Citation:
     doc_id: str
     start: int  # offsets of the quote in the page's cleaned text
     end: int
+    article: str = ""  # official texts: the unit quoted ("Article 50(2)", "第七条")
+    # Official texts a site passage cites (app/sources.py): title, article, url, quote of the article.
+    sources: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,9 +61,20 @@ def dated(citation: Citation) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def cited_as(citation: Citation) -> str:
+    """How the passage is named: "AI Act, Article 50(2)" for an official text, else "Title › Section"."""
+    if citation.article:
+        return (
+            f"{citation.title}, {citation.article}"
+            if citation.title.isascii()
+            else f"{citation.title} {citation.article}"
+        )
+    return f"{citation.title} › {citation.section}"
+
+
 def format_reference(citation: Citation) -> str:
     """One line of a references list: [n] Title › Section (lang, as of …). URL"""
-    return f"[{citation.n}] {citation.title} › {citation.section} ({citation.lang}, {dated(citation)}). {citation.url}"
+    return f"[{citation.n}] {cited_as(citation)} ({citation.lang}, {dated(citation)}). {citation.url}"
 
 
 def format_plain(answer: str, citations: list[Citation]) -> str:

@@ -29,6 +29,13 @@ JurisdictionOption = Annotated[
         "--jurisdiction", help="Only these jurisdictions (china, eu, us, international); repeatable. Default: all."
     ),
 ]
+SOURCE_KINDS = ("site", "official")
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source", help="Only the site's pages (site) or the official texts (official); repeatable. Default: both."
+    ),
+]
 CompanyOption = Annotated[
     list[str] | None,
     typer.Option("--company", help="Only pages about this company (e.g. deepseek); repeatable. Default: all."),
@@ -130,6 +137,7 @@ def ask(
     lang: LangOption = None,
     jurisdiction: JurisdictionOption = None,
     company: CompanyOption = None,
+    source: SourceOption = None,
     top_k: Annotated[int | None, typer.Option(help="Passages retrieved. Default: GOVQA_RETRIEVAL_TOP_K or 8.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is composed. Default: off.")] = False,
 ) -> None:
@@ -146,14 +154,15 @@ def ask(
     try:
         ensure_index(settings, quiet=as_json)
         pipeline = build_pipeline(settings)
-        filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
         for option, values, allowed in (
-            ("--lang", filters.lang, LANGUAGES),
-            ("--jurisdiction", filters.jurisdiction, JURISDICTIONS),
+            ("--lang", lang or [], LANGUAGES),
+            ("--jurisdiction", jurisdiction or [], JURISDICTIONS),
+            ("--source", source or [], SOURCE_KINDS),
         ):
             unknown = sorted(set(values) - set(allowed))
             if unknown:
                 raise typer.BadParameter(f"{option} {unknown[0]!r}: use one of {', '.join(allowed)}")
+        filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [], source=source or [])
         if stream and not as_json and hasattr(pipeline.answerer, "stream"):
             result: Any = None
             for piece in pipeline.answerer.stream(question, filters):
@@ -177,6 +186,8 @@ def ask(
     for citation in result.citations or result.nearest:
         typer.echo(format_reference(citation))
         typer.echo(f"    “{citation.quote}”")
+        for linked in citation.sources:
+            typer.echo(f"    Read the source: {linked['title']} {linked['article']}".rstrip() + f". {linked['url']}")
 
 
 @app.command()

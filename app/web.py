@@ -29,6 +29,7 @@ EXAMPLES = [
     "中国的生成式人工智能服务管理暂行办法什么时候施行？",
 ]
 LANGUAGE_CHOICES = [("EN + ZH", "both"), ("English", "en"), ("中文", "zh")]
+SOURCE_CHOICES = [("Site pages", "site"), ("Official texts", "official")]
 JURISDICTION_CHOICES = [("China", "china"), ("EU", "eu"), ("US", "us"), ("International", "international")]
 TYPING = '<span class="govqa-typing">…</span>'
 
@@ -88,10 +89,14 @@ def pipeline_config(settings: Settings) -> dict[str, Any]:
     return settings.model_dump(mode="json", exclude={"auth": True, "llm": {"api_key"}})
 
 
-def make_filters(lang: str | None, jurisdiction: list[str] | None, company: list[str] | None) -> Filters:
+def make_filters(
+    lang: str | None, jurisdiction: list[str] | None, company: list[str] | None, source: list[str] | None = None
+) -> Filters:
     """Filters from the page's controls; "both" or nothing selected means no restriction."""
     langs = [] if lang in (None, "", "both") else [lang]
-    return Filters(lang=langs, jurisdiction=list(jurisdiction or []), company=list(company or []))
+    return Filters(
+        lang=langs, jurisdiction=list(jurisdiction or []), company=list(company or []), source=list(source or [])
+    )
 
 
 def answer_pieces(answer: str) -> list[str]:
@@ -181,6 +186,7 @@ class ChatService:
         lang: str | None,
         jurisdiction: list[str] | None,
         company: list[str] | None,
+        source: list[str] | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one reply. Yields (textbox, chat, evidence_html, evidence_blocks, plain, markdown, turns).
 
@@ -201,7 +207,7 @@ class ChatService:
         result: AskResult | None = None
         try:
             resolution = self.resolve(message, turns)
-            filters = make_filters(lang, jurisdiction, company)
+            filters = make_filters(lang, jurisdiction, company, source)
             text = ""
             for piece in answer_stream(self.pipeline.answerer, resolution.question, filters):
                 if isinstance(piece, str):
@@ -354,6 +360,7 @@ def build_app(pipeline: Any, settings: Settings, feedback: FeedbackStore | None 
                         label="Company (none = all)",
                         elem_id="govqa-company",
                     )
+                    source = gr.CheckboxGroup(SOURCE_CHOICES, label="Source (none = both)", elem_id="govqa-source")
                 evidence = gr.HTML(
                     service._evidence([]),
                     elem_id="govqa-evidence",
@@ -384,7 +391,7 @@ def build_app(pipeline: Any, settings: Settings, feedback: FeedbackStore | None 
 
         respond: dict[str, Any] = dict(
             fn=service.respond,
-            inputs=[box, chatbot, turns, evidence_blocks, lang, jurisdiction, company],
+            inputs=[box, chatbot, turns, evidence_blocks, lang, jurisdiction, company, source],
             outputs=[box, chatbot, evidence, evidence_blocks, plain, markdown, turns],
             api_visibility="private",
             show_progress="hidden",

@@ -62,6 +62,10 @@ def _iter_files(root: Path, spec: SourceSpec) -> Iterator[Path]:
 
 def load_source(spec: SourceSpec, root: Path) -> LoadResult:
     """Read every page of one source. Files that cannot be used are skipped with a reason."""
+    if spec.kind == "official":
+        from govqa.corpus.primary import load_official_source  # imports this module
+
+        return load_official_source(spec, root)
     result = LoadResult()
     manifest = read_manifest(root)
     seen_routes: dict[str, str] = {}
