@@ -23,6 +23,7 @@ from govqa.corpus.sources import SourceSpec
 
 OFFICIAL = "official"  # Document.metadata["kind"] of an official text
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_CLOSING = re.compile(r"^Done at [A-Z][a-z]+, \d")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EDITION_SUFFIX = re.compile(r"-(?:19|20)\d\d$")  # cybersecurity-law-2016 is an edition of cybersecurity-law
 FRONTMATTER_FIELDS = (
@@ -138,6 +139,12 @@ def structure(
                 "article": ref.label(lang) if ref else "",
             }
             open_section = {**heading, "start": start}
+        elif _CLOSING.match(block.text):
+            # The closing formula ends the enacting terms; the signatures and the Official
+            # Journal's footnotes ("(1) OJ C 517 …") that follow belong to no article.
+            close(start)
+            unit_ref = None
+            open_section = {**heading, "title": block.text, "article": "", "start": start}
         else:
             sub = paragraph_ref(block.text, unit_ref if lang == "en" else None, in_recitals)
             if sub is not None:

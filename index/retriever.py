@@ -13,7 +13,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from pydantic import BaseModel
 
 from govqa.corpus.documents import Document, guess_language
-from govqa.corpus.primary import is_official
+from govqa.corpus.primary import article_at, is_official
 from govqa.index import store
 from govqa.index.articles import ArticleCatalogue, question_form, unit_chunks
 from govqa.index.expansion import bilingual_terms, expand_query
@@ -59,6 +59,7 @@ class ScoredChunk:
     score: float
     legs: dict[str, int] = field(default_factory=dict)  # leg → rank (1-based) where it found the chunk
     similarity: float | None = None  # dense cosine similarity, when the dense leg found it
+    article: str = ""  # official texts: the unit the chunk belongs to ("Article 50(2)", "第七条")
 
 
 class CorpusIndex:
@@ -198,6 +199,7 @@ class HybridRetriever(BaseRetriever):
                 score=score,
                 legs={leg: pos[cid] for leg, pos in positions.items() if cid in pos},
                 similarity=similarities.get(cid),
+                article=self._article(cid),
             )
             for cid, score in fused[:top_k]
         ]
@@ -213,6 +215,12 @@ class HybridRetriever(BaseRetriever):
                 if other and other not in found:
                     relatives[other] = None
         return list(relatives)
+
+    def _article(self, chunk_id: str) -> str:
+        chunk = self.index.chunks[chunk_id]
+        if chunk.doc_id not in self.index.official_ids:
+            return ""
+        return article_at(self.index.documents[chunk.doc_id], chunk.start)
 
     def _scope(self, filters: Filters) -> dict[str, list[str]]:
         """Dense-store filters: the chunk filters, and the source kinds as a list of documents."""
@@ -245,4 +253,8 @@ class HybridRetriever(BaseRetriever):
 
 def describe(results: list[ScoredChunk]) -> list[dict[str, Any]]:
     """The `retrieved` list of the ask contract."""
-    return [{"page_url": r.chunk.page_url, "chunk_id": r.chunk.id, "score": round(r.score, 6)} for r in results]
+    return [
+        {"page_url": r.chunk.page_url, "chunk_id": r.chunk.id, "score": round(r.score, 6)}
+        | ({"article": r.article} if r.article else {})
+        for r in results
+    ]

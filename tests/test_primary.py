@@ -201,3 +201,46 @@ def test_cli_source_option(official_pipeline: Any, tmp_path: Path) -> None:
     assert "[1] Widget Regulation, Article 3(2)" in plain.output
     bad = runner.invoke(app, ["ask", "--source", "blog", ART_3_2], env=env)
     assert bad.exit_code == 2 and "--source 'blog': use one of site, official" in bad.output
+
+
+def test_article_hit_at_1() -> None:
+    from govqa.evals.metrics import article_hit_at_1, question_metrics
+
+    retrieved = [{"page_url": "u", "article": "Article 113(1)"}, {"page_url": "u", "article": "Article 50(2)"}]
+    assert article_hit_at_1(retrieved, ["Article 113"]) == 1.0
+    assert article_hit_at_1(retrieved, ["Article 50(2)"]) == 0.0  # only the first passage counts
+    assert article_hit_at_1([{"page_url": "u", "article": "Article 11"}], ["Article 1"]) == 0.0
+    assert article_hit_at_1([{"page_url": "u"}], ["第七条"]) == 0.0 and article_hit_at_1([], ["第七条"]) == 0.0
+    question = {"answerable": True, "expected_urls": ["u"], "expected_facts": [], "expected_articles": ["第七条"]}
+    result = {"retrieved": [{"page_url": "u", "chunk_id": "c", "article": "第七条"}], "answer": "", "citations": []}
+    assert question_metrics(question, result, {})["article_hit@1"] == 1.0
+    assert "article_hit@1" not in question_metrics({**question, "expected_articles": []}, result, {})
+
+
+def test_primary_question_set_meets_its_brief() -> None:
+    from govqa.evals.questions import QUESTIONS_DIR, load_questions
+
+    questions = load_questions(QUESTIONS_DIR / "primary.jsonl")
+    answerable = [q for q in questions if q["answerable"]]
+    assert len(answerable) >= 40 and sum(q["lang"] == "zh" for q in answerable) >= 15
+    assert all(q["id"].startswith("PR-") for q in questions)
+    assert sum(bool(q.get("expected_articles")) for q in answerable) >= 40
+
+
+def test_expected_articles_must_be_labels(tmp_path: Path) -> None:
+    from govqa.evals.questions import QuestionSetError, load_questions
+
+    entry = {
+        "id": "X-1",
+        "question": "q",
+        "lang": "en",
+        "answerable": True,
+        "expected_urls": ["u"],
+        "expected_facts": [],
+        "kind": "single_fact",
+        "expected_articles": [50],
+    }
+    bad = tmp_path / "q.jsonl"
+    bad.write_text(json.dumps(entry))
+    with pytest.raises(QuestionSetError, match="q.jsonl:1: expected_articles"):
+        load_questions(bad)

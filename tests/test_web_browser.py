@@ -418,7 +418,8 @@ def test_site_passage_opens_the_article_it_cites(browser: Any, tmp_path: Path) -
         text = source.locator("blockquote.govqa-source-text")
         text.wait_for(state="visible", timeout=TIMEOUT_MS)
         assert (
-            text.inner_text() == "小部件服务提供者应当依法开展预训练数据处理活动。\n提供者应当使用具有合法来源的数据。"
+            text.inner_text()
+            == "第二条\n小部件服务提供者应当依法开展预训练数据处理活动。\n提供者应当使用具有合法来源的数据。"
         )
         assert source.locator("a.govqa-official").get_attribute("href") == "http://www.cac.gov.cn/2025-01/01/c_1.htm"
         _shot(page, tmp_path, "read-the-source")
