@@ -189,8 +189,13 @@ class HybridRetriever(BaseRetriever):
         if named:
             rankings["article"] = named
             top = fused[0][1] if fused else 1.0
+            # Other articles of the same text that merely mention the named one ("… referred to in
+            # Article 50") follow the rest: the question asked for this article, then commentary.
+            texts = {self.index.chunks[cid].doc_id for cid in named}
             rest = [(cid, score) for cid, score in fused if cid not in named]
-            fused = [(cid, top * 2 - i * 1e-6) for i, cid in enumerate(named)] + rest
+            others = [pair for pair in rest if self.index.chunks[pair[0]].doc_id not in texts]
+            same_text = [pair for pair in rest if self.index.chunks[pair[0]].doc_id in texts]
+            fused = [(cid, top * 2 - i * 1e-6) for i, cid in enumerate(named)] + others + same_text
         timings["article_ms"] = (time.perf_counter() - started) * 1000
         positions = {leg: {cid: rank for rank, cid in enumerate(r, start=1)} for leg, r in rankings.items()}
         return [

@@ -179,8 +179,9 @@ def test_ask_json_citations_name_the_article_and_their_sources(
     official_pipeline: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = official_pipeline.ask(ART_3_2).to_json()
-    first = result["citations"][0]
-    assert first["doc_id"] == "official:eu/widget-act" and first["article"] == "Article 3(2)"
+    assert result["retrieved"][0]["article"] == "Article 3(2)"
+    official = [c for c in result["citations"] if c["doc_id"] == "official:eu/widget-act"]
+    assert official and official[0]["article"] == "Article 3(2)" and official[0]["sources"] == []
     site = official_pipeline.ask("Which article requires sprocket providers to mark outputs?", Filters(source=["site"]))
     linked = [c for c in site.to_json()["citations"] if c["sources"]]
     assert linked and linked[0]["sources"][0]["title"] == "Widget Regulation"
@@ -198,7 +199,8 @@ def test_cli_source_option(official_pipeline: Any, tmp_path: Path) -> None:
     payload = json.loads(result.output.strip().splitlines()[-1])
     assert {c["doc_id"].split(":")[0] for c in payload["citations"]} == {"official"}
     plain = runner.invoke(app, ["ask", ART_3_2], env=env)
-    assert "[1] Widget Regulation, Article 3(2)" in plain.output
+    assert "] Widget Regulation, Article 3(2) (en, as of 2025-03-01, Official text)." in plain.output
+    assert "Read the source: Widget Regulation Article 3(2). https://eur-lex.europa.eu/" in plain.output
     bad = runner.invoke(app, ["ask", "--source", "blog", ART_3_2], env=env)
     assert bad.exit_code == 2 and "--source 'blog': use one of site, official" in bad.output
 
@@ -242,5 +244,5 @@ def test_expected_articles_must_be_labels(tmp_path: Path) -> None:
     }
     bad = tmp_path / "q.jsonl"
     bad.write_text(json.dumps(entry))
-    with pytest.raises(QuestionSetError, match="q.jsonl:1: expected_articles"):
+    with pytest.raises(QuestionSetError, match=r"q\.jsonl:1: expected_articles"):
         load_questions(bad)
