@@ -128,6 +128,9 @@ def test_named_article_comes_first_by_lookup_not_similarity(official_pipeline: A
     assert first.chunk.text.startswith("2. Providers of sprockets")
     zh = official_pipeline.retriever.search(ZH_ART_2)
     assert zh[0].chunk.text.startswith("小部件服务提供者应当依法开展预训练数据处理活动")
+    recital = official_pipeline.retriever.search("What does Recital 2 of the Widget Regulation say?")
+    annex = official_pipeline.retriever.search("Widget Regulation Annex I point 2")
+    assert recital[0].article == "Recital 2" and annex[0].article == "Annex I, point 2"
     # Without the law's name, an article number alone does not trigger the lookup.
     assert "article" not in official_pipeline.retriever.search("What does Article 3(2) require?")[0].legs
 
