@@ -53,6 +53,21 @@ def _ascii_alias(alias: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9]){re.escape(alias)}(?![A-Za-z0-9])", re.IGNORECASE)
 
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+SHORT_NAME = 4  # a Chinese name this short ("暂行办法") counts only at a word start: 《暂行办法》, not 拟人化…暂行办法
+
+
+def _names_cjk(lowered: str, name: str) -> bool:
+    """A Chinese name occurs as the name of this law, not as the tail of another law's title."""
+    name = name.lower()
+    start = lowered.find(name)
+    while start >= 0:
+        if len(name) > SHORT_NAME or start == 0 or not _CJK_CHAR.match(lowered[start - 1]):
+            return True
+        start = lowered.find(name, start + 1)
+    return False
+
+
 class ArticleCatalogue:
     """Every official text's names and numbered units."""
 
@@ -81,7 +96,7 @@ class ArticleCatalogue:
         found: list[tuple[int, str]] = []
         lowered = text.lower()
         for name, doc_id, pattern in self.names:
-            hit = pattern.search(text) if pattern else (name.lower() in lowered)
+            hit = bool(pattern.search(text)) if pattern else _names_cjk(lowered, name)
             if hit:
                 found.append((len(name), doc_id))
         ordered: list[str] = []

@@ -249,3 +249,11 @@ def test_expected_articles_must_be_labels(tmp_path: Path) -> None:
     bad.write_text(json.dumps(entry))
     with pytest.raises(QuestionSetError, match=r"q\.jsonl:1: expected_articles"):
         load_questions(bad)
+
+
+def test_short_chinese_names_do_not_match_inside_other_titles(official_pipeline: Any) -> None:
+    catalogue = official_pipeline.index.catalogue
+    assert catalogue.laws_named("《暂行办法》第二条") == ["official:china/widget-measures"]
+    assert catalogue.laws_named("暂行办法第二条规定了什么？") == ["official:china/widget-measures"]
+    assert catalogue.laws_named("《人工智能拟人化互动服务管理暂行办法》第二条") == []
+    assert catalogue.lookup("拟人化互动服务管理暂行办法第二条规定了什么？") == []
