@@ -19,14 +19,16 @@ from govqa.ingest.chunking import Chunk
 # Question forms. "What does Article 50 require / 规定了什么" asks for the law's own words;
 # "compare / analyse / 对比 / 有何不同" asks for the site's commentary.
 _LAW_FORM = re.compile(
-    r"\b(what does|what do|what did)\b.*\b(say|says|require|requires|provide|provides|state|states|stipulate|"
-    r"prohibit|prohibits|define|defines|oblige|set out)\b|\b(text|wording) of\b|\bdefin(e|ition)\b|"
-    r"\b(article|art\.|annex|recital)\s*\d|规定|要求|条文|原文|第.{1,6}条|如何定义|定义",
+    r"\b(what|how|which|whom?)\b.*\b(say|says|said|require|requires|required|provide|provides|state|states|"
+    r"stipulate|stipulates|prohibit|prohibits|define|defines|oblige|obliges|set|sets|impose|imposes|mean|means|"
+    r"listed)\b|\b(text|wording) of\b|\bdefinition\b|\baccording to\b|"
+    r"\bunder\s+(?:the\s+)?(?:[\w.'’()-]+\s+){0,4}?(?:article|art\.|section|sec\.|annex|recital)\s*\d|"
+    r"规定|要求|条文|原文|定义|所说|根据|第[零〇一二两三四五六七八九十百千0-9]+条",
     re.IGNORECASE,
 )
 _ANALYSIS_FORM = re.compile(
-    r"\b(compare|compared|comparison|differ|difference|versus|vs\.?|analy[sz]e|analysis|why|impact|"
-    r"implications?|assess|contrast|stricter|weaker)\b|比较|对比|区别|不同|异同|分析|为什么|影响|评价",
+    r"\b(compare|compared|comparison|differ|difference|versus|vs\.?|analy[sz]e|analysis|why|"
+    r"implications?|assess|contrast|stricter|weaker|unlike)\b|比较|对比|区别|不同|异同|分析|为什么|评价",
     re.IGNORECASE,
 )
 MAX_LOOKUP_CHUNKS = 4  # passages of a named article put first; the rest of the list stays similarity's

@@ -179,11 +179,14 @@ class HybridRetriever(BaseRetriever):
         form = question_form(question)
         fused = [(cid, score * self._preference(cid, question_lang, filters, form)) for cid, score in fused]
         fused.sort(key=lambda pair: -pair[1])
-        # Exact article lookup: the named article's passages go first, whatever their similarity.
+        # Exact article lookup: when the question asks what a named article says, its passages go
+        # first, whatever their similarity. A question that only mentions the article (news about
+        # it, a comparison) is left to the other legs.
         started = time.perf_counter()
+        units = self.index.catalogue.lookup(question) if form == "law" else []
         named = [
             cid
-            for cid in unit_chunks(self.index.catalogue.lookup(question), self.index.chunks_by_doc)
+            for cid in unit_chunks(units, self.index.chunks_by_doc)
             if self._accepts(self.index.chunks[cid], filters)
         ]
         if named:
