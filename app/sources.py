@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from govqa.app.citations import Citation
+from govqa.app.result import AskResult
 from govqa.corpus.articles import parse_article_refs
 from govqa.corpus.documents import Document
 from govqa.corpus.primary import article_at, is_official, normalise_url
 from govqa.index.articles import ArticleCatalogue, unit_text
+from govqa.index.retriever import Filters
 
 
 def cited_urls(document: Document) -> list[str]:
@@ -113,25 +115,34 @@ class SourceLinker:
 
 
 class LinkedAnswerer:
-    """An answer backend whose citations carry their article and the official texts they cite."""
+    """An answer backend whose citations carry their article and the official texts they cite.
+
+    Declares the inner backend's capabilities (streaming, follow-up rewriting) as its own.
+    """
 
     def __init__(self, inner: Any, linker: SourceLinker) -> None:
         self.inner = inner
         self.linker = linker
-        if hasattr(inner, "stream"):
-            self.stream = self._stream
+        self.backend: str = inner.backend
+        self.supports_streaming: bool = inner.supports_streaming
+        self.rewrites_followups: bool = inner.rewrites_followups
 
     def __getattr__(self, name: str) -> Any:
+        # Everything else (e.g. the extractive backend's compose, which an LLM backend may use
+        # as its fallback) is the inner backend's.
         return getattr(self.inner, name)
 
-    def _link(self, result: Any) -> Any:
+    def _link(self, result: AskResult) -> AskResult:
         result.citations = [self.linker.enrich(c) for c in result.citations]
         result.nearest = [self.linker.enrich(c) for c in result.nearest]
         return result
 
-    def ask(self, question: str, filters: Any = None) -> Any:
+    def ask(self, question: str, filters: Filters | None = None) -> AskResult:
         return self._link(self.inner.ask(question, filters))
 
-    def _stream(self, question: str, filters: Any = None) -> Iterator[Any]:
+    def stream(self, question: str, filters: Filters | None = None) -> Iterator[str | AskResult]:
         for piece in self.inner.stream(question, filters):
             yield piece if isinstance(piece, str) else self._link(piece)
+
+    def rewrite_followup(self, question: str, history: Sequence[Any]) -> str | None:
+        return self.inner.rewrite_followup(question, history)  # type: ignore[no-any-return]

@@ -260,7 +260,9 @@ def test_short_chinese_names_do_not_match_inside_other_titles(official_pipeline:
 
 
 def test_lookup_only_when_the_question_asks_what_the_article_says(official_pipeline: Any) -> None:
-    news = official_pipeline.retriever.search("When did the Commission publish guidance on Widget Regulation Article 3?")
+    news = official_pipeline.retriever.search(
+        "When did the Commission publish guidance on Widget Regulation Article 3?"
+    )
     assert "article" not in news[0].legs
     assert question_form("Which areas are listed in Annex III of the AI Act?") == "law"
     assert question_form("个人信息保护法第六十六条对情节严重的违法行为最高罚款是多少？") == "law"
