@@ -205,7 +205,7 @@ def test_cli_source_option(official_pipeline: Any, tmp_path: Path) -> None:
     assert "] Widget Regulation, Article 3(2) (en, as of 2025-03-01, Official text)." in plain.output
     assert "Read the source: Widget Regulation Article 3(2). https://eur-lex.europa.eu/" in plain.output
     bad = runner.invoke(app, ["ask", "--source", "blog", ART_3_2], env=env)
-    assert bad.exit_code == 2 and "--source 'blog': use one of site, official" in bad.output
+    assert bad.exit_code == 1 and "Error: Unknown value 'blog' in --source; use one of site, official." in bad.output
 
 
 def test_article_hit_at_1() -> None:
