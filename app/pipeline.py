@@ -113,6 +113,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
         rrf_k=settings.retrieval.rrf_k,
         dense_weight=settings.retrieval.dense_weight,
         twin_weight=settings.retrieval.twin_weight,
+        title_weight=settings.retrieval.title_weight,
     )
     # Citations name their article and link site claims to the official texts they cite.
     answerer = LinkedAnswerer(
