@@ -69,10 +69,14 @@ def pipeline_config(settings: Settings) -> dict[str, Any]:
     return settings.model_dump(mode="json", exclude={"auth": True, "llm": {"api_key"}})
 
 
-def make_filters(lang: str | None, jurisdiction: list[str] | None, company: list[str] | None) -> Filters:
+def make_filters(
+    lang: str | None, jurisdiction: list[str] | None, company: list[str] | None, source: list[str] | None = None
+) -> Filters:
     """Filters from the page's controls; "both" or nothing selected means no restriction."""
     langs = [] if lang in (None, "", "both") else [lang]
-    return Filters(lang=langs, jurisdiction=list(jurisdiction or []), company=list(company or []))
+    return Filters(
+        lang=langs, jurisdiction=list(jurisdiction or []), company=list(company or []), source=list(source or [])
+    )
 
 
 def answer_pieces(answer: str) -> list[str]:
@@ -169,6 +173,7 @@ class ChatService:
         lang: str | None,
         jurisdiction: list[str] | None,
         company: list[str] | None,
+        source: list[str] | None = None,
     ) -> Iterator[ChatUpdate]:
         """Stream one reply: a placeholder at once, the answer as it is composed, then the cited answer.
 
@@ -187,7 +192,7 @@ class ChatService:
         result: AskResult | None = None
         try:
             resolution = self.resolve(message, page.turns)
-            filters = make_filters(lang, jurisdiction, company)
+            filters = make_filters(lang, jurisdiction, company, source)
             result = yield from self._stream_answer(resolution.question, filters, turn, page)
         except QuestionError as error:
             page.chat[-1] = {"role": "assistant", "content": render.error_message_html(str(error))}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from govqa.ingest.chunking import Chunk
@@ -29,6 +29,9 @@ class Citation:
     start: int  # offsets of the quote in the page's cleaned text
     end: int
     page: int | None = None  # PDFs: the page of the quote, cited as "p. 12"
+    article: str = ""  # official texts: the unit quoted ("Article 50(2)", "第七条")
+    # Official texts a site passage cites (app/sources.py): title, article, url, quote of the article.
+    sources: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,11 +69,21 @@ def on_page(citation: Citation) -> str:
     return f", p. {citation.page}" if citation.page else ""
 
 
+def cited_as(citation: Citation) -> str:
+    """How the passage is named: "AI Act, Article 50(2)" for an official text, else "Title › Section"."""
+    if citation.article:
+        return (
+            f"{citation.title}, {citation.article}"
+            if citation.title.isascii()
+            else f"{citation.title} {citation.article}"
+        )
+    return f"{citation.title} › {citation.section}"
+
+
 def format_reference(citation: Citation) -> str:
     """One line of a references list: [n] Title › Section[, p. N] (lang, as of …). URL"""
     return (
-        f"[{citation.n}] {citation.title} › {citation.section}{on_page(citation)} "
-        f"({citation.lang}, {dated(citation)}). {citation.url}"
+        f"[{citation.n}] {cited_as(citation)}{on_page(citation)} ({citation.lang}, {dated(citation)}). {citation.url}"
     )
 
 

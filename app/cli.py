@@ -68,6 +68,13 @@ JurisdictionOption = Annotated[
         "--jurisdiction", help="Only these jurisdictions (china, eu, us, international); repeatable. Default: all."
     ),
 ]
+SOURCE_KINDS = ("site", "official")
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source", help="Only the site's pages (site) or the official texts (official); repeatable. Default: both."
+    ),
+]
 CompanyOption = Annotated[
     list[str] | None,
     typer.Option("--company", help="Only pages about this company (e.g. deepseek); repeatable. Default: all."),
@@ -195,6 +202,7 @@ def ask(
     lang: LangOption = None,
     jurisdiction: JurisdictionOption = None,
     company: CompanyOption = None,
+    source: SourceOption = None,
     top_k: Annotated[int | None, typer.Option(help="Passages retrieved. Default: GOVQA_RETRIEVAL_TOP_K or 8.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is composed. Default: off.")] = False,
 ) -> None:
@@ -212,8 +220,9 @@ def ask(
         settings.retrieval.top_k = top_k
     check_choices("--lang", lang or [], LANGUAGES)
     check_choices("--jurisdiction", jurisdiction or [], JURISDICTIONS)
+    check_choices("--source", source or [], SOURCE_KINDS)
     check_settings(settings)
-    filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
+    filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [], source=source or [])
     try:
         ensure_index(settings, quiet=as_json)
         pipeline = build_pipeline(settings)
@@ -241,6 +250,8 @@ def ask(
     for citation in result.citations or result.nearest:
         typer.echo(format_reference(citation))
         typer.echo(f"    “{citation.quote}”")
+        for linked in citation.sources:
+            typer.echo(f"    Read the source: {linked['title']} {linked['article']}".rstrip() + f". {linked['url']}")
 
 
 @app.command()

@@ -109,6 +109,7 @@ class Pipeline:
 def build_pipeline(settings: Settings) -> Pipeline:
     """Open the index named by the settings and wire retriever and answer backend."""
     from govqa.app.answerers import build_answerer
+    from govqa.app.sources import LinkedAnswerer, SourceLinker
     from govqa.index.embedders import build_embedder
     from govqa.index.retriever import CorpusIndex, HybridRetriever
 
@@ -126,7 +127,10 @@ def build_pipeline(settings: Settings) -> Pipeline:
         twin_weight=settings.retrieval.twin_weight,
         title_weight=settings.retrieval.title_weight,
     )
-    answerer = build_answerer(settings, index, retriever)
+    # Citations name their article and link site claims to the official texts they cite.
+    answerer = LinkedAnswerer(
+        build_answerer(settings, index, retriever), SourceLinker(index.documents, index.catalogue)
+    )
     # Warm the embedder and the Chinese segmenter (jieba loads its dictionary on first
     # use, ~1 s) so the first real question is as fast as the rest.
     retriever.search("warm up 预热")

@@ -191,14 +191,36 @@ def citation_panel_html(
         label = "中文版本" if twin.lang == "zh" else "English version"
         links.append(_link(twin.url, label, "govqa-twin"))
     panel = citation_passage(citation, document)
+    heading = (
+        f"{escape(citation.title)}, {escape(citation.article)}"
+        if citation.article
+        else f"{escape(citation.title)} › {escape(citation.section)}"
+    )
     return (
         f'<details class="govqa-citation"{" open" if open_ else ""}>'
-        f"<summary>[{citation.n}] {escape(citation.title)} › {escape(citation.section)}{escape(on_page(citation))}</summary>"
+        f"<summary>[{citation.n}] {heading}{escape(on_page(citation))}</summary>"
         f'<div class="govqa-citation-body" id="{cite_id(turn, citation.n)}">'
         f'<div class="govqa-meta">{escape(" · ".join(meta))}</div>'
         f'<blockquote class="govqa-passage">{highlighted_html(panel)}</blockquote>'
         f'<div class="govqa-links">{" · ".join(links)}</div>'
+        f"{''.join(source_html(linked) for linked in citation.sources)}"
         "</div></details>"
+    )
+
+
+def source_html(linked: dict[str, str]) -> str:
+    """ "Read the source: 第七条 …": the official text a site passage cites, opening to the article's words."""
+    name = " ".join(p for p in (linked.get("article", ""), linked.get("title", "")) if p)
+    body = (
+        f'<blockquote class="govqa-source-text">{escape_lines(linked["quote"])}</blockquote>'
+        if linked.get("quote")
+        else ""
+    )
+    return (
+        '<details class="govqa-source">'
+        f"<summary>Read the source: {escape(name)}</summary>{body}"
+        f'<div class="govqa-links">{_link(linked.get("url", ""), "Official text", "govqa-official")}</div>'
+        "</details>"
     )
 
 

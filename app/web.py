@@ -32,6 +32,7 @@ EXAMPLES = [
     "欧盟《数字服务法》规定的超大型在线平台门槛是多少月活用户？",
     "中国的生成式人工智能服务管理暂行办法什么时候施行？",
 ]
+SOURCE_CHOICES = [("Site pages", "site"), ("Official texts", "official")]
 LANGUAGE_CHOICES = [("EN + ZH", "both"), ("English", "en"), ("中文", "zh")]
 JURISDICTION_CHOICES = [("China", "china"), ("EU", "eu"), ("US", "us"), ("International", "international")]
 
@@ -66,6 +67,7 @@ class Page:
     lang: gr.Radio
     jurisdiction: gr.CheckboxGroup
     company: gr.Dropdown
+    source: gr.CheckboxGroup
     evidence: gr.HTML
     copy_plain: gr.Button
     copy_markdown: gr.Button
@@ -150,6 +152,7 @@ def layout(service: ChatService) -> Page:
                     label="Company (none = all)",
                     elem_id="govqa-company",
                 )
+                source = gr.CheckboxGroup(SOURCE_CHOICES, label="Source (none = both)", elem_id="govqa-source")
             evidence = gr.HTML(
                 evidence_panel([]),
                 elem_id="govqa-evidence",
@@ -185,6 +188,7 @@ def layout(service: ChatService) -> Page:
         lang,
         jurisdiction,
         company,
+        source,
         evidence,
         copy_plain,
         copy_markdown,
@@ -209,7 +213,16 @@ def wire_chat(page: Page, service: ChatService) -> None:
     }
     respond: dict[str, Any] = dict(
         fn=service.respond,
-        inputs=[page.box, page.chatbot, page.turns, page.evidence_blocks, page.lang, page.jurisdiction, page.company],
+        inputs=[
+            page.box,
+            page.chatbot,
+            page.turns,
+            page.evidence_blocks,
+            page.lang,
+            page.jurisdiction,
+            page.company,
+            page.source,
+        ],
         outputs=[outputs[name] for name in ChatUpdate._fields],
         api_visibility="private",
         show_progress="hidden",

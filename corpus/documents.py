@@ -30,6 +30,7 @@ class Section:
     path: tuple[str, ...]  # titles of the enclosing headings, outermost first, this one last
     start: int
     end: int
+    article: str = ""  # official texts: the unit this section is, as cited ("Article 50(2)", "第七条")
 
 
 @dataclass(frozen=True)

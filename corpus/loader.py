@@ -66,6 +66,10 @@ def load_source(spec: SourceSpec, root: Path) -> LoadResult:
         from govqa.corpus.folder import load_folder  # imports this module
 
         return load_folder(spec, root)
+    if spec.kind == "official":
+        from govqa.corpus.primary import load_official_source  # imports this module
+
+        return load_official_source(spec, root)
     result = LoadResult()
     manifest = read_manifest(root)
     seen_routes: dict[str, str] = {}

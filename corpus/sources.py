@@ -6,8 +6,9 @@ import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-SOURCE_KINDS = ("site", "folder")
+SOURCE_KINDS = ("site", "official", "folder")
 
 
 class SourceError(RuntimeError):
@@ -26,8 +27,11 @@ class SourceSpec:
     content_dirs: tuple[str, ...] = ("src/content/docs", "public/archives")
     # Which dated edition each locale folder holds, for citations ("" is the site root).
     editions: dict[str, str] = field(default_factory=dict)
-    # "site" (pages of a website) or "folder" (your own PDF, HTML and Markdown files, see corpus/folder.py).
+    # "site" (pages of a website), "official" (official texts with frontmatter, see corpus/primary.py)
+    # or "folder" (your own PDF, HTML and Markdown files, see corpus/folder.py).
     kind: str = "site"
+    # Per-file settings of an official source, keyed by path: short_title, aliases (names a question may use).
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def read_sources(sources_file: Path) -> list[SourceSpec]:
@@ -52,6 +56,7 @@ def read_sources(sources_file: Path) -> list[SourceSpec]:
                     content_dirs=tuple(entry.get("content_dirs", SourceSpec.content_dirs)),
                     editions=dict(entry.get("editions", {})),
                     kind=entry.get("kind", "site"),
+                    documents=dict(entry.get("documents", {})),
                 )
             )
         except KeyError as missing:
