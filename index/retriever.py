@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from govqa.corpus.documents import Document, guess_language
 from govqa.index import store
 from govqa.index.expansion import bilingual_terms, expand_query
 from govqa.index.fusion import fuse_rankings
+from govqa.index.generations import IndexStateError
 from govqa.index.keyword import KeywordIndex, inverse_document_frequencies
 from govqa.index.vector import DenseIndex
 from govqa.ingest.chunking import Chunk
@@ -25,7 +27,8 @@ from govqa.ingest.chunking import Chunk
 SAME_LANGUAGE_BOOST = 1.25
 # A page with a newer dated edition in the same language yields to it when both match.
 SUPERSEDED_PENALTY = 0.8
-TWIN_SEED_PAGES = 5  # how many top chunks' pages the cross-language leg expands
+TWIN_SEED_PAGES = 5
+logger = logging.getLogger(__name__)  # how many top chunks' pages the cross-language leg expands
 
 
 class Filters(BaseModel):
@@ -76,12 +79,43 @@ class CorpusIndex:
         }
 
     @classmethod
-    def open(cls, index_dir: Path, dense: DenseIndex | None, embedder: BaseEmbedding | None) -> CorpusIndex:
-        if store.read_manifest(index_dir) is None:
-            raise FileNotFoundError(f"No index in {index_dir}: run `govqa ingest` first.")
-        chunks, tokens = store.read_chunks(index_dir)
-        keyword = KeywordIndex.load(index_dir / "bm25")
-        return cls(store.read_documents(index_dir), chunks, keyword, dense, embedder, tokens)
+    def open(
+        cls,
+        index_dir: Path,
+        dense: DenseIndex | None,
+        embedder: BaseEmbedding | None,
+        embedder_id: str | None = None,
+    ) -> CorpusIndex:
+        """Open one index generation, checking that its parts agree (a mismatch is an IndexStateError)."""
+        manifest = store.read_manifest(index_dir)
+        fix = "run `govqa ingest --rebuild`."
+        if manifest is None:
+            raise IndexStateError(f"no index manifest in {index_dir}; {fix}")
+        built_with = (manifest.get("config") or {}).get("embedder")
+        if embedder_id is not None and built_with != embedder_id:
+            raise IndexStateError(
+                f"the index in {index_dir} was built with embedder {built_with!r}, not {embedder_id!r} (GOVQA_EMBEDDER); {fix}"
+            )
+        expected = manifest.get("chunks")
+        if dense is not None:
+            held = dense.count()
+            if held != expected:
+                raise IndexStateError(
+                    f"the vector store holds {held} vectors where the manifest lists {expected} chunks in {index_dir}; {fix}"
+                )
+        try:
+            chunks, tokens = store.read_chunks(index_dir)
+            keyword = KeywordIndex.load(index_dir / "bm25")
+            documents = store.read_documents(index_dir)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise IndexStateError(
+                f"unreadable index files ({error.__class__.__name__}) in {index_dir}; {fix}"
+            ) from None
+        if len(chunks) != expected:
+            raise IndexStateError(
+                f"chunks.jsonl holds {len(chunks)} chunks where the manifest lists {expected} in {index_dir}; {fix}"
+            )
+        return cls(documents, chunks, keyword, dense, embedder, tokens)
 
 
 class HybridRetriever(BaseRetriever):
@@ -131,6 +165,7 @@ class HybridRetriever(BaseRetriever):
             hits = self.index.keyword.search(expand_query(question, self.index.terms), self.candidates, allowed)
             rankings["bm25"] = [cid for cid, _ in hits if cid in self.index.chunks]
             timings["bm25_ms"] = (time.perf_counter() - started) * 1000
+            self._note_empty("bm25", rankings["bm25"], filters, timings)
         if "dense" in self.legs and self.index.dense is not None and self.index.embedder is not None:
             started = time.perf_counter()
             vector = self.index.embedder.get_query_embedding(question)
@@ -140,6 +175,7 @@ class HybridRetriever(BaseRetriever):
             rankings["dense"] = [cid for cid, _ in hits if cid in self.index.chunks]
             similarities = dict(hits)
             timings["dense_ms"] = (time.perf_counter() - started) * 1000
+            self._note_empty("dense", rankings["dense"], filters, timings)
         if self.weights["twins"] > 0 and rankings.get("dense"):
             # Cross-language leg: the other-language twins and other editions of the pages
             # found so far, searched densely. A fact stated only in the English edition is
@@ -167,6 +203,22 @@ class HybridRetriever(BaseRetriever):
             )
             for cid, score in fused[:top_k]
         ]
+
+    def _note_empty(self, leg: str, ranking: list[str], filters: Filters, timings: dict[str, float]) -> None:
+        """Count and log a leg that found nothing in a non-empty index (``timings["empty_legs"]``).
+
+        With no filter the dense leg always finds something in a non-empty collection, so an
+        empty dense ranking means a broken vector store; the keyword leg may legitimately
+        find nothing (no query word in the corpus), so that one is logged quietly.
+        """
+        if ranking or not self.index.chunks:
+            return
+        timings["empty_legs"] = timings.get("empty_legs", 0.0) + 1
+        unfiltered = not filters.active()
+        level = logging.WARNING if leg == "dense" and unfiltered else logging.INFO
+        logger.log(
+            level, "retrieval_leg_empty leg=%s filtered=%s chunks=%d", leg, not unfiltered, len(self.index.chunks)
+        )
 
     def _relatives(self, doc_ids: list[str]) -> list[str]:
         found = dict.fromkeys(doc_ids)
