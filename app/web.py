@@ -17,7 +17,7 @@ from govqa.app import render
 from govqa.app.conversation import PageRef, Resolution, Turn, company_entities, resolve_followup
 from govqa.app.engine import AskResult, QuestionError
 from govqa.app.feedback import FeedbackStore, feedback_path
-from govqa.index.retriever import Filters
+from govqa.index.retriever import FilterError, Filters
 from govqa.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ class ChatService:
                     result = piece
             if result is None:
                 raise RuntimeError("the answer backend finished without a result")
-        except QuestionError as error:
+        except (QuestionError, FilterError) as error:
             chat[-1] = {"role": "assistant", "content": render.error_message_html(str(error))}
         except Exception as error:  # the page must keep working: log it, tell the user briefly
             logger.exception("web_answer_failed question=%r", message)
@@ -264,7 +264,7 @@ class ChatService:
         company: list[str] | None = None,
     ) -> dict[str, Any]:
         """The ``ask`` API: the same object as ``govqa ask --json``."""
-        filters = Filters(lang=list(lang or []), jurisdiction=list(jurisdiction or []), company=list(company or []))
+        filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
         return self.pipeline.ask(question, filters).to_json()  # type: ignore[no-any-return]
 
     def rate(
@@ -416,7 +416,7 @@ def build_app(pipeline: Any, settings: Settings, feedback: FeedbackStore | None 
             """Answer a question; returns the same object as `govqa ask --json`."""
             try:
                 return service.ask_json(question, lang, jurisdiction, company)
-            except QuestionError as error:
+            except (QuestionError, FilterError) as error:
                 raise gr.Error(str(error)) from None
             except Exception as error:
                 logger.exception("api_ask_failed question=%r", question)
@@ -427,12 +427,16 @@ def build_app(pipeline: Any, settings: Settings, feedback: FeedbackStore | None 
 
 
 def serve(settings: Settings) -> None:
-    """Build the pipeline and serve the chat until interrupted (``govqa serve``)."""
-    from govqa.app.pipeline import build_pipeline
+    """Build the pipeline and serve the chat until interrupted (``govqa serve``).
+
+    The pipeline follows re-ingests: each request first checks (one stat) whether a new
+    index generation was published and moves to it (``LivePipeline``).
+    """
+    from govqa.app.pipeline import LivePipeline
 
     auth = parse_auth(settings)
     started = time.perf_counter()
-    pipeline = build_pipeline(settings)
+    pipeline = LivePipeline(settings)
     demo = build_app(pipeline, settings)
     logger.info("web_ready seconds=%.2f", time.perf_counter() - started)
     demo.queue()

@@ -115,8 +115,22 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport(documents=len(documents), skipped=list(skipped or []))
     config = {"embedder": embedder_id, "max_chars": max_chars, "chunker": CHUNKER_VERSION}
-    current = generations.current_dir(index_dir)
+    try:
+        current = generations.current_dir(index_dir)
+    except generations.IndexStateError as error:
+        if not rebuild:
+            raise
+        logger.warning("rebuild_ignores_current error=%s", error)
+        current = None
     report.rebuilt_because, old_prints, old_chunks, old_tokens, old_vectors = _previous_state(current, config, rebuild)
+    if current is not None and not report.rebuilt_because:
+        # The current vectors may be damaged (a deleted Chroma folder) although nothing changed:
+        # the next generation is then rebuilt from vectors.npy, without embedding anything again.
+        current_dense = open_dense(current)
+        held = current_dense.count()
+        current_dense.close()
+        if held != len(old_chunks):
+            report.rebuilt_because = f"the vector store holds {held} vectors where the manifest lists {len(old_chunks)}"
     if current is None and not rebuild and any((index_dir / e).exists() for e in generations.LEGACY_ENTRIES):
         report.rebuilt_because = "the index predates index generations"
 

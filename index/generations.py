@@ -74,6 +74,14 @@ def current_name(index_dir: Path) -> str | None:
     return name
 
 
+def _current_or_none(index_dir: Path) -> str | None:
+    """For writers replacing it: a damaged pointer counts as none."""
+    try:
+        return current_name(index_dir)
+    except IndexStateError:
+        return None
+
+
 def current_dir(index_dir: Path) -> Path | None:
     """The folder of the published generation (None when there is none yet)."""
     name = current_name(index_dir)
@@ -101,7 +109,7 @@ def new_generation(index_dir: Path) -> Path:
     parent = index_dir / GENERATIONS
     parent.mkdir(parents=True, exist_ok=True)
     numbers = [int(p.name[2:]) for p in parent.iterdir() if p.name.startswith("g-") and p.name[2:].isdigit()]
-    current = current_name(index_dir)
+    current = _current_or_none(index_dir)
     if current and current[2:].isdigit():
         numbers.append(int(current[2:]))
     folder = parent / f"g-{max(numbers, default=0) + 1:06d}"
@@ -111,7 +119,7 @@ def new_generation(index_dir: Path) -> Path:
 
 def publish(index_dir: Path, generation: Path) -> None:
     """Make ``generation`` current with one atomic rename; the old one is marked retired."""
-    previous = current_name(index_dir)
+    previous = _current_or_none(index_dir)
     tmp = index_dir / (POINTER + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
         json.dump({"generation": generation.name, "published": time.time()}, handle)
@@ -143,7 +151,7 @@ def collect_garbage(
     ``on_remove(folder)`` runs before a generation's folder goes (to drop what it keeps elsewhere).
     """
     now = time.time() if now is None else now
-    current = current_name(index_dir)
+    current = _current_or_none(index_dir)
     removed: list[str] = []
     parent = index_dir / GENERATIONS
     for folder in sorted(parent.iterdir()) if parent.is_dir() else []:
@@ -215,7 +223,9 @@ def writer_lock(data_dir: Path, wait: bool = False) -> Iterator[None]:
             holder = pid_file.read_text(encoding="utf-8").strip() or "unknown"
         except OSError:
             holder = "unknown"
-        raise WriterBusyError(f"another ingest holds the index (pid {holder})") from None
+        raise WriterBusyError(
+            f"another ingest holds the index (pid {holder}); rerun with --wait to queue behind it."
+        ) from None
     except OSError as error:
         raise IndexStateError(
             f"cannot lock the data folder {data_dir} ({error.strerror or error}); set GOVQA_DATA_DIR to a writable folder."

@@ -11,7 +11,7 @@ from typing import Any
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from govqa.corpus.documents import Document, guess_language
 from govqa.index import store
@@ -31,10 +31,22 @@ TWIN_SEED_PAGES = 5
 logger = logging.getLogger(__name__)  # how many top chunks' pages the cross-language leg expands
 
 
+class FilterError(ValueError):
+    """A filter names a value the index does not hold; the message lists the valid ones."""
+
+
 class Filters(BaseModel):
     lang: list[str] = []
     jurisdiction: list[str] = []
     company: list[str] = []
+
+    @field_validator("lang", "jurisdiction", "company", mode="before")
+    @classmethod
+    def _as_list(cls, value: Any) -> Any:
+        """A lone string is a one-element list (never a list of its characters); None is no filter."""
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else value
 
     def active(self) -> dict[str, list[str]]:
         return {k: v for k, v in self.model_dump().items() if v}
@@ -77,6 +89,31 @@ class CorpusIndex:
                 (self.documents[o].as_of or "") > (d.as_of or "") for o in d.other_edition_ids if o in self.documents
             )
         }
+
+    def filter_values(self) -> dict[str, list[str]]:
+        """Every value each filter can take in this index."""
+        return {
+            key: sorted({str(getattr(c, key)) for c in self.chunks.values() if getattr(c, key)})
+            for key in Filters.model_fields
+        }
+
+    def check_filters(self, filters: Filters) -> Filters:
+        """The filters with each value spelled as the index spells it (case-insensitive).
+
+        An unknown value raises FilterError listing the valid ones: silently filtering on a
+        typo would answer "the corpus does not cover this".
+        """
+        known = self.filter_values()
+        fixed: dict[str, list[str]] = {}
+        for key, values in filters.active().items():
+            by_folded = {v.casefold(): v for v in known[key]}
+            unknown = [v for v in values if v.strip().casefold() not in by_folded]
+            if unknown:
+                raise FilterError(
+                    f"unknown {key} {unknown[0]!r} in the filters; use one of {', '.join(known[key]) or '(none)'}."
+                )
+            fixed[key] = [by_folded[v.strip().casefold()] for v in values]
+        return filters.model_copy(update=fixed)
 
     @classmethod
     def open(
@@ -151,7 +188,7 @@ class HybridRetriever(BaseRetriever):
         top_k: int | None = None,
         timings: dict[str, float] | None = None,
     ) -> list[ScoredChunk]:
-        filters = filters or Filters()
+        filters = self.index.check_filters(filters or Filters())
         top_k = top_k or self.top_k
         timings = timings if timings is not None else {}
         rankings: dict[str, list[str]] = {}

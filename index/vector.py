@@ -40,8 +40,15 @@ def chroma_client(mode: str, path: Path | None = None, host: str = "127.0.0.1", 
     config = ChromaConfig(anonymized_telemetry=False)
     if mode == "persistent":
         assert path is not None
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=config)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=config)
+        except Exception as error:  # sqlite and Rust errors alike: one line for the user
+            detail = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+            raise VectorStoreError(
+                f"Cannot open the vector store ({detail}) in {path}; Chroma writes even to read, "
+                "so GOVQA_DATA_DIR must be a writable folder."
+            ) from None
     if mode == "http":
         try:
             client = chromadb.HttpClient(host=host, port=port, settings=config)

@@ -233,7 +233,7 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "minilm",
     )
     monkeypatch.setenv("GOVQA_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(ConfigError, match="GOVQA_CONFIG names .*missing.toml, which is not a file"):
+    with pytest.raises(ConfigError, match=r"GOVQA_CONFIG names .*missing\.toml, which is not a file"):
         load_settings()
 
 
