@@ -12,11 +12,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from govqa.corpus.loader import LoadResult, load_source
 from govqa.corpus.sources import SourceError, locate_source, read_sources
 from govqa.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:  # the heavy modules are imported when a pipeline is built, not when this one is
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    from govqa.app.answerers import Answerer
+    from govqa.app.result import AskResult
+    from govqa.index.build import IngestReport
+    from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever
+    from govqa.index.vector import DenseIndex
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +54,7 @@ def load_corpus(settings: Settings) -> LoadResult:
     return combined
 
 
-def open_dense(settings: Settings, generation: Path | None = None) -> Any:
+def open_dense(settings: Settings, generation: Path | None = None) -> DenseIndex:
     """The vector collection of one index generation (the current one by default).
 
     Embedded Chroma keeps each generation in its own folder; a Chroma server holds one
@@ -82,8 +91,8 @@ def run_ingest(
     progress: Callable[[int, int], None] | None = None,
     rebuild: bool = False,
     wait: bool = False,
-) -> Any:
-    """Under the writer lock, load the corpus and publish an up-to-date index generation; returns an IngestReport.
+) -> IngestReport:
+    """Under the writer lock, load the corpus and publish an up-to-date index generation.
 
     Without ``wait`` a running ingest makes this raise WriterBusyError at once.
     """
@@ -118,13 +127,13 @@ def index_exists(settings: Settings) -> bool:
 @dataclass
 class Pipeline:
     settings: Settings
-    index: Any  # CorpusIndex
-    retriever: Any  # HybridRetriever
-    answerer: Any  # the configured answer backend (extractive or LLM)
-    embedder: Any = None  # the loaded embedding model, reused when a server reopens a newer generation
+    index: CorpusIndex
+    retriever: HybridRetriever
+    answerer: Answerer  # the configured answer backend (extractive or LLM)
+    embedder: BaseEmbedding | None = None  # reused when a server reopens a newer generation
     generation: str = ""  # the index generation this pipeline reads
 
-    def ask(self, question: str, filters: Any = None) -> Any:
+    def ask(self, question: str, filters: Filters | None = None) -> AskResult:
         return self.answerer.ask(question, filters)
 
     def close(self) -> None:
@@ -133,7 +142,7 @@ class Pipeline:
             self.index.dense.close()
 
 
-def build_pipeline(settings: Settings, embedder: Any = None) -> Pipeline:
+def build_pipeline(settings: Settings, embedder: BaseEmbedding | None = None) -> Pipeline:
     """Open the current index generation and wire retriever and answer backend.
 
     Pass ``embedder`` to reuse one already loaded (a server reopening a new generation).
@@ -185,7 +194,7 @@ class LivePipeline:
     def __init__(
         self,
         settings: Settings,
-        build: Callable[[Settings, Any], Pipeline] = build_pipeline,
+        build: Callable[[Settings, BaseEmbedding | None], Pipeline] = build_pipeline,
         close_after: float = 120.0,
     ) -> None:
         from govqa.index.generations import GenerationWatch
@@ -198,7 +207,7 @@ class LivePipeline:
         self._pipeline = build(settings, None)
         self._watch.seen(stamp)
         self._swapping = threading.Lock()
-        self.swaps: list[dict[str, Any]] = []  # generation, seconds to open: for logs and tests
+        self.swaps: list[tuple[str, float]] = []  # generation, seconds to open: for logs and tests
 
     def current(self) -> Pipeline:
         if self._watch.changed() and self._swapping.acquire(blocking=False):
@@ -223,27 +232,27 @@ class LivePipeline:
         self._pipeline = new
         self._watch.seen(stamp)
         seconds = time.perf_counter() - started
-        self.swaps.append({"generation": new.generation, "seconds": seconds})
+        self.swaps.append((new.generation, seconds))
         logger.info("index_swapped generation=%s previous=%s seconds=%.2f", new.generation, old.generation, seconds)
         timer = threading.Timer(self._close_after, old.close)
         timer.daemon = True
         timer.start()
 
     @property
-    def index(self) -> Any:
+    def index(self) -> CorpusIndex:
         return self.current().index
 
     @property
-    def retriever(self) -> Any:
+    def retriever(self) -> HybridRetriever:
         return self.current().retriever
 
     @property
-    def answerer(self) -> Any:
+    def answerer(self) -> Answerer:
         return self.current().answerer
 
     @property
     def generation(self) -> str:
         return self.current().generation
 
-    def ask(self, question: str, filters: Any = None) -> Any:
+    def ask(self, question: str, filters: Filters | None = None) -> AskResult:
         return self.current().ask(question, filters)
