@@ -282,10 +282,18 @@ def serve(settings: Settings) -> None:
     demo = build_app(pipeline, settings)
     logger.info("web_ready seconds=%.2f", time.perf_counter() - started)
     demo.queue()
+    # The page takes no files: max_file_size 0 and RequestGuard refuse any upload; the guard also
+    # answers 429 to a client address after 5 failed logins in a minute.
+    from starlette.middleware import Middleware
+
+    from govqa.app.guard import RequestGuard
+
     demo.launch(
         server_name=settings.server.host,
         server_port=settings.server.port,
         auth=auth,
+        max_file_size=0,
+        app_kwargs={"middleware": [Middleware(RequestGuard)]},
         show_error=False,
         css=static_text("chat.css"),
         footer_links=["api"],

@@ -130,6 +130,23 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
 
+_SECRET_PARAMS = re.compile(r"(?i)^(api[_-]?key|key|token|access[_-]?token|secret|password|passwd|auth|sig|signature)$")
+
+
+def redact_url(url: str) -> str:
+    """The URL without credentials: no user:password@ and no key/token query values (for storing or logging)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = urlencode(
+        [(k, "REDACTED" if _SECRET_PARAMS.match(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
 class ConfigError(ValueError):
     """A setting cannot be read; the message is one line: what, where, how to fix."""
 
