@@ -92,11 +92,14 @@ def clean_choices(value: object, allowed: set[str] | None = None) -> list[str]:
 
 
 def chat_history(value: object) -> list[dict[str, Any]]:
-    """The browser's copy of the chat, kept only when it is what this page produced: a bounded list of messages."""
+    """The browser's copy of the chat, kept when it has the shape the page gives it: a bounded list of messages.
+
+    Gradio sends message content back as a string or as a list of parts, so only the size is checked.
+    """
     if not isinstance(value, list) or len(value) > MAX_CHAT_MESSAGES:
         return []
-    messages = [m for m in value if isinstance(m, dict) and isinstance(m.get("content"), str)]
-    if sum(len(m["content"]) for m in messages) > MAX_CHAT_CHARS:
+    messages = [m for m in value if isinstance(m, dict) and "content" in m]
+    if sum(len(str(m["content"])) for m in messages) > MAX_CHAT_CHARS:
         return []
     return messages
 

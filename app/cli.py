@@ -237,6 +237,31 @@ def serve(
         _fail(error)
 
 
+@app.command()
+def gc(
+    now: Annotated[
+        bool,
+        typer.Option("--now", help="Also remove replaced generations still in their grace period. Default: off."),
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for a running ingest. Default: off.")] = False,
+) -> None:
+    """Remove replaced and abandoned index generations (each ingest also does this)."""
+    from govqa.app.pipeline import collect_garbage
+    from govqa.index.generations import writer_lock
+
+    settings = _settings()
+    if now:
+        # A server still answering from a replaced generation moves to the current one on its
+        # next request; a request running at this moment may fail, which --now accepts.
+        settings.gc_grace_seconds = 0
+    try:
+        with writer_lock(settings.data_dir, wait=wait):
+            removed = collect_garbage(settings)
+    except user_errors() as error:
+        _fail(error)
+    typer.echo(f"Removed {len(removed)}: {', '.join(removed)}" if removed else "Nothing to remove.", err=True)
+
+
 feedback_app = typer.Typer(help="Ratings given in the web chat.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 

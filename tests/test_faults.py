@@ -151,7 +151,7 @@ def answers(env: dict[str, str]) -> list[dict[str, Any]]:
         pipeline.close()
 
 
-def one_line_error(done: Run) -> str:
+def one_line_error(done: Run | subprocess.CompletedProcess[str]) -> str:
     assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: "), done.stderr[-2000:]
@@ -185,7 +185,7 @@ def check_store(data_dir: Path) -> None:
         assert sorted(got["ids"]) == sorted(chunk_ids) and collection.count() == len(chunk_ids)
         assert got["embeddings"] is not None and len(got["embeddings"]) == len(chunk_ids)
     finally:
-        client.close()
+        client.close()  # type: ignore[attr-defined]  # chromadb's ClientAPI stub lacks close()
 
 
 @pytest.fixture(scope="module")
@@ -614,3 +614,42 @@ def test_server_address_mistakes_are_one_line(args: list[str], complaint: str, t
         line = one_line_error(govqa(env, "serve", *args))
     assert complaint in line and "GOVQA_SERVER" in line
     assert not (tmp_path / "data").exists()  # checked before any index work
+
+
+def test_empty_dense_leg_is_counted_and_logged(
+    built: tuple[dict[str, str], Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A vector store emptied under a running pipeline: the dense leg's silence is counted, not hidden."""
+    from govqa.app.pipeline import build_pipeline
+
+    env, data_dir, _ = built
+    pipeline = build_pipeline(fixture_settings(data_dir, sources_file=Path(env["GOVQA_SOURCES_FILE"])))
+    timings: dict[str, float] = {}
+    assert pipeline.retriever.search(QUESTIONS[1], timings=timings) and "empty_legs" not in timings
+    dense = pipeline.index.dense
+    assert dense is not None
+    dense.collection.delete(ids=list(pipeline.index.chunks))
+    with caplog.at_level("WARNING", logger="govqa.index.retriever"):
+        results = pipeline.retriever.search(QUESTIONS[1], timings=timings)
+    assert timings["empty_legs"] == 1 and all("dense" not in r.legs for r in results)
+    assert "retrieval_leg_empty leg=dense filtered=False" in caplog.text
+    pipeline.close()
+
+
+def test_gc_keeps_retired_generations_for_the_grace_period(tmp_path: Path) -> None:
+    sources = make_corpus(tmp_path)
+    data_dir = tmp_path / "data"
+    env = environment(data_dir, sources)  # default grace: 300 s
+    assert govqa(env, "ingest").returncode == 0
+    edit_corpus(sources)
+    assert govqa(env, "ingest").returncode == 0
+    assert generation_names(data_dir) == ["g-000001", "g-000002"]
+    assert (index_dir(data_dir) / "generations/g-000001/RETIRED").is_file()
+    kept = govqa(env, "gc")
+    assert kept.returncode == 0 and "Nothing to remove." in kept.stderr
+    purged = govqa(env, "gc", "--now")
+    assert purged.returncode == 0 and "Removed 1: g-000001" in purged.stderr
+    assert generation_names(data_dir) == ["g-000002"]
+    # (HNSW files are left out here: this process's heap held the page; see the test above.)
+    stores = [*data_dir.rglob("*.sqlite3"), *data_dir.rglob("*.jsonl")]
+    assert stores and not any(INJECTION_PHRASE.encode() in p.read_bytes() for p in stores)
