@@ -27,8 +27,9 @@ from govqa.ingest.chunking import Chunk
 SAME_LANGUAGE_BOOST = 1.0
 # A page with a newer dated edition in the same language yields to it when both match.
 SUPERSEDED_PENALTY = 0.8
-TWIN_SEED_PAGES = 5
-logger = logging.getLogger(__name__)  # how many top chunks' pages the cross-language leg expands
+TWIN_SEED_PAGES = 5  # how many top chunks' pages the cross-language leg expands
+
+logger = logging.getLogger(__name__)
 
 
 class FilterError(ValueError):
