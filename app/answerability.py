@@ -55,13 +55,24 @@ def decide(
     focus: Sequence[FocusCheck] = (),
     answer_type: str = "other",
     type_found: bool = True,
+    answered_asks: int = 0,
+    open_types: Sequence[str] = (),
 ) -> Decision:
-    """Answered, partial or not covered, with what is missing."""
+    """Answered, partial or not covered, with what is missing. ``answered_asks``: of a question
+    with several asks, how many have every focus term they name in the evidence; ``open_types``:
+    the kinds of answer its other asks want that the evidence does not state (named, not refused)."""
     found = [f.term for f in focus if f.in_evidence]
     absent = [f.term for f in focus if not f.in_corpus and f.kind != "year"]
     if absent:
         return Decision("not_covered", absent, found, "not in the corpus")
     off_topic = [f.term for f in focus if not f.in_evidence]
+    # A place is often the setting, not the subject ("the EU's Product Liability Directive"):
+    # its absence counts only when nothing else the question names was found either.
+    if any(f.in_evidence and f.kind != "place" for f in focus):
+        off_topic = [f.term for f in focus if not f.in_evidence and f.kind != "place"]
+    if off_topic and answered_asks:
+        # Several asks, one fully found: answer it and say which names the evidence leaves out.
+        return Decision("answered", off_topic, found, "one ask is not answered")
     if off_topic:
         return Decision("partial" if found else "not_covered", off_topic, found, "not in the chosen evidence")
     if answer_type in CHECKED_TYPES and not type_found:
@@ -69,7 +80,7 @@ def decide(
     threshold = min_support.get(lang, min(min_support.values(), default=0.0))
     if support < threshold:
         return Decision("not_covered", [], found, f"best evidence {support:.3f} < {threshold:.3f}")
-    return Decision("answered", [], found)
+    return Decision("answered", list(open_types), found, "one ask is not answered" if open_types else "")
 
 
 _TYPE_WORDS = {
@@ -117,3 +128,14 @@ def explain(decision: Decision, lang: str) -> str:
         if zh
         else "The corpus does not cover this question well enough to answer it. The nearest passages are listed below."
     )
+
+
+def unanswered_part(decision: Decision, lang: str) -> str:
+    """For an answer that leaves one ask open: which names the evidence does not cover ("" if none)."""
+    if decision.abstain or not decision.missing:
+        return ""
+    words = _TYPE_WORDS["zh" if lang == "zh" else "en"]
+    missing = [words.get(m, m) for m in decision.missing]
+    if lang == "zh":
+        return f"语料库没有回答问题中关于{'、'.join(missing)}的部分。"
+    return f"The corpus does not answer the part of the question about {' / '.join(missing)}."

@@ -23,7 +23,7 @@ from govqa.index.retriever import FilterError, Filters
 from govqa.settings import Settings, redact_url
 
 if TYPE_CHECKING:
-    from govqa.app.pipeline import Pipeline
+    from govqa.app.pipeline import LivePipeline, Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def answer_stream(answerer: Answerer, question: str, filters: Filters) -> Iterat
 class ChatService:
     """What the page does, separate from the Gradio layout so it can be tested directly."""
 
-    def __init__(self, pipeline: Pipeline, settings: Settings, feedback: FeedbackStore) -> None:
+    def __init__(self, pipeline: Pipeline | LivePipeline, settings: Settings, feedback: FeedbackStore) -> None:
         self.pipeline = pipeline
         self.settings = settings
         self.feedback = feedback
@@ -297,7 +297,7 @@ class ChatService:
     ) -> dict[str, Any]:
         """The ``ask`` API: the same object as ``govqa ask --json``."""
         filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
-        return self.pipeline.ask(question, filters).to_json()  # type: ignore[no-any-return]
+        return self.pipeline.ask(question, filters).to_json()
 
     def rate(
         self, turns: list[dict[str, Any]] | None, index: Any, liked: Any, comment: str = ""

@@ -67,8 +67,12 @@ class FocusTerm:
 _AUX = r"(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|must|may|might)"
 _YES_NO_EN = re.compile(rf"^(?:[^,?]{{0,80}},\s*)?{_AUX}\b", re.IGNORECASE)
 _YES_NO_ZH = re.compile(r"是否|有没有|是不是|能否|可否|有无|会不会|吗\s*[？?]?\s*$")
+# "when" asks for a date only as a question word, before an auxiliary ("When did …", "and when
+# will …"), not as a conjunction ("When one of the exceptions allows …, what …").
 _DATE_EN = re.compile(
-    r"(?:^|[,;]\s*|\band\s+|\bsince\s+|\buntil\s+)when\b|\b(?:what|which|on what|from what|by what|in what)\s+"
+    r"(?:^|[,;]\s*|\band\s+|\bsince\s+|\buntil\s+)when\s+(?:did|does|do|was|were|is|are|will|would|has|have|had|"
+    r"can|could|should|must|shall|might|may)\b|(?:^|[,;]\s*|\band\s+)when\s*[?？]|"
+    r"\b(?:what|which|on what|from what|by what|in what)\s+"
     r"(?:date|day|year|month)\b|\bwhat time\b|\bwhat (?:is|was) the deadline\b",
     re.IGNORECASE,
 )
@@ -91,7 +95,7 @@ _MONEY_ZH = re.compile(
 _MONEY_ASK_ZH = re.compile(r"多少|多高|几|最高|最低|上限|是什么|何")
 _NUMBER_EN = re.compile(
     r"\bhow (?:many|much|large|big|long|old|often|high|far|wide|fast)\b|"
-    r"\bwhat (?:is |was |are |were )?(?:the )?(?:\w+[\s-]+){0,3}?(?:number|count|amount|total|size|threshold|limit|"
+    r"\bwhat (?:is |was |are |were )?(?:the )?(?:[\w'’]+[\s-]+){0,3}?(?:number|count|amount|total|size|threshold|limit|"
     r"ceiling|cap|quantity|minimum|maximum|duration|period|age)\b",
     re.IGNORECASE,
 )

@@ -115,6 +115,7 @@ def write_vectors(index_dir: Path, vectors: np.ndarray) -> None:
 def read_vectors(index_dir: Path) -> np.ndarray | None:
     """The chunk vectors in chunks.jsonl order, or None when the file is missing or unreadable."""
     try:
-        return np.load(index_dir / "vectors.npy", allow_pickle=False)
+        vectors: np.ndarray = np.load(index_dir / "vectors.npy", allow_pickle=False)
     except (OSError, ValueError):
         return None
+    return vectors
