@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from govqa.app.chat import ChatService, ChatUpdate, evidence_panel
 from govqa.app.feedback import FeedbackStore, feedback_path
 from govqa.app.result import MAX_QUESTION_CHARS, QuestionError
+from govqa.index.retriever import FilterError
 from govqa.settings import Settings
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from govqa.app.pipeline import Pipeline
+    from govqa.app.pipeline import LivePipeline, Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ class Page:
     last_rating: gr.State  # feedback row id of the last thumbs up/down, for its comment
 
 
-def build_app(pipeline: Pipeline, settings: Settings, feedback: FeedbackStore | None = None) -> gr.Blocks:
+def build_app(
+    pipeline: Pipeline | LivePipeline, settings: Settings, feedback: FeedbackStore | None = None
+) -> gr.Blocks:
     """The page as a gr.Blocks (launch it yourself, or use ``serve``)."""
     import gradio as gr
 
@@ -277,7 +280,7 @@ def add_ask_api(service: ChatService) -> None:
         """Answer a question; returns the same object as `govqa ask --json`."""
         try:
             return service.ask_json(question, lang, jurisdiction, company)
-        except QuestionError as error:
+        except (QuestionError, FilterError) as error:
             raise gr.Error(str(error)) from None
         except Exception as error:
             logger.exception("api_ask_failed question=%r", question)
@@ -287,19 +290,31 @@ def add_ask_api(service: ChatService) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Build the pipeline and serve the chat until interrupted (``govqa serve``)."""
-    from govqa.app.pipeline import build_pipeline, local_file_roots
+    """Build the pipeline and serve the chat until interrupted (``govqa serve``).
+
+    The pipeline follows re-ingests: before each request one ``stat`` tells whether a new
+    index generation was published, and the server moves to it (``LivePipeline``).
+    """
+    from govqa.app.pipeline import LivePipeline, local_file_roots
 
     auth = parse_auth(settings)
     started = time.perf_counter()
-    pipeline = build_pipeline(settings)
+    pipeline = LivePipeline(settings)
     demo = build_app(pipeline, settings)
     logger.info("web_ready seconds=%.2f", time.perf_counter() - started)
     demo.queue()
+    # The page takes no files: max_file_size 0 and RequestGuard refuse any upload; the guard also
+    # answers 429 to a client address after 5 failed logins in a minute.
+    from starlette.middleware import Middleware
+
+    from govqa.app.guard import RequestGuard
+
     demo.launch(
         server_name=settings.server.host,
         server_port=settings.server.port,
         auth=auth,
+        max_file_size=0,
+        app_kwargs={"middleware": [Middleware(RequestGuard)]},
         show_error=False,
         css=static_text("chat.css"),
         footer_links=["api"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any, Literal
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from govqa.corpus.documents import Document, guess_language
 from govqa.corpus.primary import article_at, is_official
@@ -18,6 +19,7 @@ from govqa.index import store
 from govqa.index.articles import ArticleCatalogue, question_form, unit_chunks
 from govqa.index.expansion import bilingual_terms, expand_query
 from govqa.index.fusion import fuse_rankings
+from govqa.index.generations import IndexStateError
 from govqa.index.keyword import KeywordIndex, inverse_document_frequencies, tokenize
 from govqa.index.vector import DenseIndex
 from govqa.ingest.chunking import Chunk
@@ -33,6 +35,12 @@ TWIN_SEED_PAGES = 5  # how many top chunks' pages the cross-language leg expands
 OFFICIAL_FACTOR = {"law": 1.5, "analysis": 0.6, "neutral": 1.0}
 SOURCE_KINDS = ("site", "official")
 
+logger = logging.getLogger(__name__)
+
+
+class FilterError(ValueError):
+    """A filter names a value the index does not hold; the message lists the valid ones."""
+
 
 class Filters(BaseModel):
     lang: list[str] = []
@@ -41,6 +49,14 @@ class Filters(BaseModel):
     source: list[
         Literal["site", "official"]
     ] = []  # "site" (the website's pages) and/or "official" (official texts); none = both
+
+    @field_validator("lang", "jurisdiction", "company", mode="before")
+    @classmethod
+    def _as_list(cls, value: Any) -> Any:
+        """A lone string is a one-element list (never a list of its characters); None is no filter."""
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else value
 
     def active(self) -> dict[str, list[str]]:
         return {k: v for k, v in self.model_dump().items() if v}
@@ -100,13 +116,69 @@ class CorpusIndex:
             )
         }
 
+    def filter_values(self) -> dict[str, list[str]]:
+        """Every value each filter can take in this index."""
+        return {
+            key: sorted({str(getattr(c, key)) for c in self.chunks.values() if getattr(c, key)})
+            for key in Filters.model_fields
+        }
+
+    def check_filters(self, filters: Filters) -> Filters:
+        """The filters with each value spelled as the index spells it (case-insensitive).
+
+        An unknown value raises FilterError listing the valid ones: silently filtering on a
+        typo would answer "the corpus does not cover this".
+        """
+        known = self.filter_values()
+        fixed: dict[str, list[str]] = {}
+        for key, values in filters.active().items():
+            by_folded = {v.casefold(): v for v in known[key]}
+            unknown = [v for v in values if v.strip().casefold() not in by_folded]
+            if unknown:
+                raise FilterError(
+                    f"unknown {key} {unknown[0]!r} in the filters; use one of {', '.join(known[key]) or '(none)'}."
+                )
+            fixed[key] = [by_folded[v.strip().casefold()] for v in values]
+        return filters.model_copy(update=fixed)
+
     @classmethod
-    def open(cls, index_dir: Path, dense: DenseIndex | None, embedder: BaseEmbedding | None) -> CorpusIndex:
-        if store.read_manifest(index_dir) is None:
-            raise FileNotFoundError(f"No index in {index_dir}: run `govqa ingest` first.")
-        chunks, tokens = store.read_chunks(index_dir)
-        keyword = KeywordIndex.load(index_dir / "bm25")
-        return cls(store.read_documents(index_dir), chunks, keyword, dense, embedder, tokens)
+    def open(
+        cls,
+        index_dir: Path,
+        dense: DenseIndex | None,
+        embedder: BaseEmbedding | None,
+        embedder_id: str | None = None,
+    ) -> CorpusIndex:
+        """Open one index generation, checking that its parts agree (a mismatch is an IndexStateError)."""
+        manifest = store.read_manifest(index_dir)
+        fix = "run `govqa ingest --rebuild`."
+        if manifest is None:
+            raise IndexStateError(f"no index manifest in {index_dir}; {fix}")
+        built_with = (manifest.get("config") or {}).get("embedder")
+        if embedder_id is not None and built_with != embedder_id:
+            raise IndexStateError(
+                f"the index in {index_dir} was built with embedder {built_with!r}, not {embedder_id!r} (GOVQA_EMBEDDER); {fix}"
+            )
+        expected = manifest.get("chunks")
+        if dense is not None:
+            held = dense.count()
+            if held != expected:
+                raise IndexStateError(
+                    f"the vector store holds {held} vectors where the manifest lists {expected} chunks in {index_dir}; {fix}"
+                )
+        try:
+            chunks, tokens = store.read_chunks(index_dir)
+            keyword = KeywordIndex.load(index_dir / "bm25")
+            documents = store.read_documents(index_dir)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise IndexStateError(
+                f"unreadable index files ({error.__class__.__name__}) in {index_dir}; {fix}"
+            ) from None
+        if len(chunks) != expected:
+            raise IndexStateError(
+                f"chunks.jsonl holds {len(chunks)} chunks where the manifest lists {expected} in {index_dir}; {fix}"
+            )
+        return cls(documents, chunks, keyword, dense, embedder, tokens)
 
 
 class HybridRetriever(BaseRetriever):
@@ -143,7 +215,7 @@ class HybridRetriever(BaseRetriever):
         top_k: int | None = None,
         timings: dict[str, float] | None = None,
     ) -> list[ScoredChunk]:
-        filters = filters or Filters()
+        filters = self.index.check_filters(filters or Filters())
         top_k = top_k or self.top_k
         timings = timings if timings is not None else {}
         rankings: dict[str, list[str]] = {}
@@ -158,6 +230,7 @@ class HybridRetriever(BaseRetriever):
             hits = self.index.keyword.search(expand_query(question, self.index.terms), self.candidates, allowed)
             rankings["bm25"] = [cid for cid, _ in hits if cid in self.index.chunks]
             timings["bm25_ms"] = (time.perf_counter() - started) * 1000
+            self._note_empty("bm25", rankings["bm25"], filters, timings)
         if "dense" in self.legs and self.index.dense is not None and self.index.embedder is not None:
             started = time.perf_counter()
             vector = self.index.embedder.get_query_embedding(question)
@@ -167,6 +240,7 @@ class HybridRetriever(BaseRetriever):
             rankings["dense"] = [cid for cid, _ in hits if cid in self.index.chunks]
             similarities = dict(hits)
             timings["dense_ms"] = (time.perf_counter() - started) * 1000
+            self._note_empty("dense", rankings["dense"], filters, timings)
         if self.weights["twins"] > 0 and rankings.get("dense"):
             # Cross-language leg: the other-language twins and other editions of the pages
             # found so far, searched densely. A fact stated only in the English edition is
@@ -220,6 +294,22 @@ class HybridRetriever(BaseRetriever):
             )
             for cid, score in fused[:top_k]
         ]
+
+    def _note_empty(self, leg: str, ranking: list[str], filters: Filters, timings: dict[str, float]) -> None:
+        """Count and log a leg that found nothing in a non-empty index (``timings["empty_legs"]``).
+
+        With no filter the dense leg always finds something in a non-empty collection, so an
+        empty dense ranking means a broken vector store; the keyword leg may legitimately
+        find nothing (no query word in the corpus), so that one is logged quietly.
+        """
+        if ranking or not self.index.chunks:
+            return
+        timings["empty_legs"] = timings.get("empty_legs", 0.0) + 1
+        unfiltered = not filters.active()
+        level = logging.WARNING if leg == "dense" and unfiltered else logging.INFO
+        logger.log(
+            level, "retrieval_leg_empty leg=%s filtered=%s chunks=%d", leg, not unfiltered, len(self.index.chunks)
+        )
 
     def _title_ranking(self, question: str, rankings: dict[str, list[str]]) -> list[str]:
         """The candidates of the other legs, ranked by how much of the question their page's title
