@@ -118,10 +118,13 @@ class CorpusIndex:
 
     def filter_values(self) -> dict[str, list[str]]:
         """Every value each filter can take in this index."""
-        return {
+        values = {
             key: sorted({str(getattr(c, key)) for c in self.chunks.values() if getattr(c, key)})
             for key in Filters.model_fields
+            if key != "source"
         }
+        values["source"] = list(SOURCE_KINDS)  # the kind of a chunk's document, not a chunk field
+        return values
 
     def check_filters(self, filters: Filters) -> Filters:
         """The filters with each value spelled as the index spells it (case-insensitive).
