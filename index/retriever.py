@@ -29,7 +29,8 @@ from govqa.ingest.chunking import Chunk
 SAME_LANGUAGE_BOOST = 1.0
 # A page with a newer dated edition in the same language yields to it when both match.
 SUPERSEDED_PENALTY = 0.8
-TWIN_SEED_PAGES = 5  # how many top chunks' pages the cross-language leg expands
+TWIN_SEED_PAGES = 5
+TITLE_NAMED_SHARE = 0.5  # share of a title's IDF weight a question must carry to name the page  # how many top chunks' pages the cross-language leg expands
 # Official texts move up when a question asks what a law says or requires, and down when it asks
 # for analysis or a comparison (the site's commentary first); see index/articles.question_form.
 OFFICIAL_FACTOR = {"law": 1.5, "analysis": 0.6, "neutral": 1.0}
@@ -263,6 +264,10 @@ class HybridRetriever(BaseRetriever):
         fused = fuse_rankings(rankings, k=self.rrf_k, weights=self.weights)
         question_lang = guess_language(question)
         form = question_form(question)
+        if form == "law" and not self.index.catalogue.laws_named(question):
+            # "规定" / "require" about a topic of the site is not a question about an official text:
+            # the official texts are preferred only when the question names one of them.
+            form = "neutral"
         fused = [(cid, score * self._preference(cid, question_lang, filters, form)) for cid, score in fused]
         fused.sort(key=lambda pair: -pair[1])
         # Exact article lookup: when the question asks what a named article says, its passages go
@@ -322,9 +327,13 @@ class HybridRetriever(BaseRetriever):
         pool = list(dict.fromkeys(cid for ranking in rankings.values() for cid in ranking))
         named = {}
         for cid in pool:
-            shared = wanted & self.index.title_terms.get(self.index.chunks[cid].doc_id, frozenset())
-            if shared:
-                named[cid] = sum(self.index.idf.get(t, 1.0) for t in shared)
+            title = self.index.title_terms.get(self.index.chunks[cid].doc_id, frozenset())
+            shared = sum(self.index.idf.get(t, 1.0) for t in wanted & title)
+            whole = sum(self.index.idf.get(t, 1.0) for t in title)
+            # The question names the page when it carries most of the title's weight: "数字服务法"
+            # shares 数字 and 服务 with "数字虚拟人信息服务管理办法" but does not name it.
+            if shared and shared >= TITLE_NAMED_SHARE * whole:
+                named[cid] = shared
         return sorted(named, key=lambda cid: -named[cid])  # stable: ties keep the legs' order
 
     def _relatives(self, doc_ids: list[str]) -> list[str]:
