@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
 from govqa.app import render
-from govqa.app.conversation import PageRef, Resolution, Turn, company_entities, resolve_followup
+from govqa.app.conversation import (
+    PageRef,
+    Resolution,
+    Turn,
+    company_entities,
+    company_names,
+    page_ref,
+    resolve_followup,
+)
 from govqa.app.engine import AskResult, QuestionError
 from govqa.app.feedback import FeedbackStore, feedback_path
 from govqa.index.retriever import Filters
@@ -121,21 +128,8 @@ class ChatService:
         self.settings = settings
         self.feedback = feedback
         documents = pipeline.index.documents
-        self.company_names = self._company_names(documents)
+        self.company_names = company_names(documents.values())
         self.entities = company_entities(self.company_names)
-
-    @staticmethod
-    def _company_names(documents: dict[str, Any]) -> dict[str, str]:
-        """slug → display name: the title of the company's own page (English first), else the slug."""
-        names: dict[str, str] = {}
-        for doc in sorted(documents.values(), key=lambda d: d.lang != "en"):
-            if not doc.company:
-                continue
-            own_page = doc.page_key.rstrip("/").endswith(f"companies/{doc.company}")
-            if own_page and names.get(doc.company, doc.company) == doc.company:
-                names[doc.company] = doc.title
-            names.setdefault(doc.company, doc.company)
-        return dict(sorted(names.items()))
 
     def company_choices(self) -> list[tuple[str, str]]:
         return [(name, slug) for slug, name in self.company_names.items()]
@@ -154,7 +148,7 @@ class ChatService:
             doc, twin = self._document(citation.doc_id), self._twin(citation.doc_id)
             if doc is None or any(p.title == doc.title for p in pages):
                 continue
-            pages.append(PageRef(doc.title, doc.lang, doc.jurisdiction, doc.company, twin.title if twin else ""))
+            pages.append(page_ref(doc, twin))
         return {
             "asked": asked,
             "question": resolution.question,
@@ -427,20 +421,7 @@ def build_app(pipeline: Any, settings: Settings, feedback: FeedbackStore | None 
 
 
 def serve(settings: Settings) -> None:
-    """Build the pipeline and serve the chat until interrupted (``govqa serve``)."""
-    from govqa.app.pipeline import build_pipeline
+    """Serve the chat and the APIs as one ASGI app (``govqa serve``); see ``govqa.app.server``."""
+    from govqa.app.server import serve as serve_asgi
 
-    auth = parse_auth(settings)
-    started = time.perf_counter()
-    pipeline = build_pipeline(settings)
-    demo = build_app(pipeline, settings)
-    logger.info("web_ready seconds=%.2f", time.perf_counter() - started)
-    demo.queue()
-    demo.launch(
-        server_name=settings.server.host,
-        server_port=settings.server.port,
-        auth=auth,
-        show_error=False,
-        css=CHAT_CSS,
-        footer_links=["api"],
-    )
+    serve_asgi(settings)

@@ -77,6 +77,14 @@ class ChromaSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
+    # One answer mostly holds one core (numpy releases the GIL for the vector maths), so more
+    # workers than cores only queue inside the process instead of in front of it.
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=256,
+        description="Answers computed at once (JSON/OpenAI API pool and the chat's queue). Default: core count.",
+    )
 
 
 class Settings(BaseSettings):
@@ -94,6 +102,9 @@ class Settings(BaseSettings):
     source_ids: list[str] = Field(default_factory=list, description="Source ids to index; empty means all.")
     embedder: str = Field("usem3", description="minilm, usem3, fake, or a sentence-transformers model path.")
     auth: SecretStr | None = Field(None, description="user:password to require a login in the web chat.")
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated bearer tokens the JSON and OpenAI-compatible APIs accept."
+    )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
@@ -121,6 +132,12 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    def api_key_list(self) -> list[str]:
+        """GOVQA_API_KEYS split on commas, blanks dropped."""
+        if self.api_keys is None:
+            return []
+        return [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:
