@@ -199,60 +199,6 @@ def serve(
         _fail(error)
 
 
-@app.command("eval")
-def eval_command(
-    questions: Annotated[
-        Path | None, typer.Option(help="Question file or folder (JSONL). Default: the built-in set in evals/questions.")
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder. Default: <data_dir>/eval.")] = None,
-    config: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Configuration to run; repeatable (naive, bm25, dense-usem3, dense-minilm, hybrid-minilm, default, llm). Default: default."
-        ),
-    ] = None,
-    gate: Annotated[
-        bool,
-        typer.Option(help="Fail when a headline metric of `default` is below evals/thresholds.toml. Default: off."),
-    ] = False,
-) -> None:
-    """Score configurations on a question set; writes results.jsonl, metrics.json, report.md/.html."""
-    from govqa.evals.configs import CONFIGS
-    from govqa.evals.questions import QuestionSetError, load_questions
-    from govqa.evals.runner import check_thresholds, load_thresholds, run_eval
-
-    settings = _settings()
-    names = config or ["default"]
-    unknown = [n for n in names if n not in CONFIGS]
-    if unknown:
-        raise typer.BadParameter(f"unknown config {unknown[0]!r}; choose from {', '.join(CONFIGS)}")
-    try:
-        question_set = load_questions(questions)
-    except QuestionSetError as error:
-        _fail(error)
-    out_dir = out or settings.data_dir / "eval"
-    try:
-        ensure_index(settings)
-        summaries = run_eval(settings, names, question_set, out_dir)
-    except user_errors() as error:
-        _fail(error)
-    for name, summary in summaries.items():
-        overall = summary["overall"]
-        shown = ", ".join(
-            f"{k}={v:.3f}" for k, v in overall.items() if isinstance(v, float) and not k.startswith("latency")
-        )
-        typer.echo(f"{name}: {shown}, p50={overall['latency_p50_ms']:.0f} ms, p95={overall['latency_p95_ms']:.0f} ms")
-    typer.echo(f"Report: {out_dir / 'report.md'}")
-    if gate:
-        if "default" not in summaries:
-            raise typer.BadParameter("--gate needs the default config among --config")
-        failures = check_thresholds(summaries["default"]["overall"], load_thresholds())
-        if failures:
-            typer.echo("Eval gate failed:\n  " + "\n  ".join(failures), err=True)
-            raise typer.Exit(1)
-        typer.echo("Eval gate passed.")
-
-
 feedback_app = typer.Typer(help="Ratings given in the web chat.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 
@@ -262,7 +208,6 @@ def feedback_export(
     out: Annotated[str, typer.Option("--out", help="JSONL file to write; '-' for standard output. Default: -.")] = "-",
 ) -> None:
     """Write thumbs-down answers as candidate eval questions (eval schema, JSONL)."""
-    from pathlib import Path
 
     from govqa.app.feedback import FeedbackStore, feedback_path
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from govqa.app import answerability
 from govqa.app.citations import Citation, cite
 from govqa.app.extractive import (
     candidates_from,
@@ -117,7 +118,8 @@ class ExtractiveAnswerer:
         similarities = self._similarities(question, [c.text for c in candidates])
         ranked = rank_candidates(question, candidates, self.index.idf, similarities)
         support = ranked[0].score if ranked else 0.0
-        if support < self.min_support[lang]:
+        decision = answerability.decide(support, lang, self.min_support)
+        if decision.abstain:
             nearest = [self._citation(i + 1, r.candidate) for i, r in enumerate(ranked[:3])]
             return AskResult(question, ABSTAIN_MESSAGE[lang], True, [], describe(results), {}, nearest, support)
         chosen = select_units(ranked, lambda doc_id: self.index.documents[doc_id].page_key, self.max_sentences)

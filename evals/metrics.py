@@ -81,16 +81,36 @@ def supports(sentence: str, passage: str) -> bool:
     return len(words & content_words(passage)) / len(words) >= SUPPORT_MIN_OVERLAP
 
 
+def _joins_word(left: str, right: str) -> bool:
+    """True when a boundary between these two characters would cut a word (or a run of CJK)."""
+    return left.isalnum() and right.isalnum()
+
+
+def valid_citation(citation: Mapping[str, Any], page_text: str) -> bool:
+    """The quote stands verbatim in the cited page at the cited offsets, and starts and ends
+    on a word boundary: a quote or offsets shifted by even one character fail."""
+    quote = str(citation.get("quote") or "")
+    start, end = citation.get("start"), citation.get("end")
+    if not quote or not isinstance(start, int) or not isinstance(end, int):
+        return bool(quote) and quote in page_text  # a citation without offsets: verbatim somewhere
+    if page_text[start:end] != quote:
+        return False
+    cut_before = start > 0 and _joins_word(page_text[start - 1], quote[0])
+    cut_after = end < len(page_text) and _joins_word(quote[-1], page_text[end])
+    return not (cut_before or cut_after)
+
+
 def citation_scores(
     citations: Sequence[Mapping[str, Any]],
     sentences: Sequence[Mapping[str, Any]],
     page_texts: Mapping[str, str],
     expected: set[str],
 ) -> dict[str, float | None]:
-    """Validity (quote verbatim in the cited page), relevance (cited page expected), support."""
+    """Validity (quote verbatim in the cited page at its offsets, on word boundaries), relevance
+    (cited page expected), support."""
     if not citations:
         return {"citation_validity": None, "citation_relevance": None, "citation_support": None}
-    valid = sum(1 for c in citations if c["quote"] and c["quote"] in page_texts.get(c["page_url"], ""))
+    valid = sum(1 for c in citations if valid_citation(c, page_texts.get(c["page_url"], "")))
     relevant = sum(1 for c in citations if c["page_url"] in expected) if expected else 0
     by_n = {int(c["n"]): c for c in citations}
     judged = [s for s in sentences if s.get("citations")]

@@ -7,21 +7,15 @@ import json
 import logging
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from govqa.evals.metrics import METRIC_KEYS, aggregate, aggregate_by, question_metrics
+from govqa.evals.split import HELDOUT, SPLITS, split_of
 
 logger = logging.getLogger(__name__)
 
-THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.toml"
-HEADLINE = (
-    *(k for k in METRIC_KEYS if k not in ("ndcg@10", "recall@10")),
-    "latency_p50_ms",
-    "latency_p95_ms",
-)
-LOWER_IS_BETTER = {"false_refusal", "latency_p50_ms", "latency_p95_ms"}
+HEADLINE = (*METRIC_KEYS, "latency_p50_ms", "latency_p95_ms")
 
 
 def run_config(
@@ -31,38 +25,53 @@ def run_config(
 
     rows = []
     for question in tqdm(questions, desc=name, unit="q", file=sys.stderr, disable=not progress):
+        row: dict[str, Any] = {
+            "id": question["id"],
+            "config": name,
+            "split": split_of(question["id"]),
+            "lang": question["lang"],
+            "kind": question["kind"],
+            "answerable": question["answerable"],
+        }
         try:
             result = config.ask(question["question"]).to_json()
         except Exception as error:
+            # An exception is a defect of the system, not a wrong answer: it is counted and
+            # shown as an error (and fails the gate) instead of being scored as a miss.
             logger.warning("question=%s error=%s", question["id"], error)
-            result = {
-                "question": question["question"],
-                "answer": "",
-                "abstained": False,
-                "citations": [],
-                "retrieved": [],
-                "timings_ms": {"total_ms": 0.0},
-                "error": str(error),
-            }
-        rows.append(
-            {
-                "id": question["id"],
-                "config": name,
-                "lang": question["lang"],
-                "kind": question["kind"],
-                "answerable": question["answerable"],
-                "result": result,
-                "metrics": question_metrics(question, result, page_texts),
-            }
-        )
+            row["error"] = f"{error.__class__.__name__}: {error}"
+            row["result"] = {"question": question["question"], "answer": "", "retrieved": []}
+            row["metrics"] = {}
+        else:
+            row["result"] = result
+            row["metrics"] = question_metrics(question, result, page_texts)
+        rows.append(row)
     return rows
 
 
+def _scored(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metrics over the rows that did not raise, plus the count of those that did."""
+    good = [r for r in rows if "error" not in r]
+    return {**aggregate(good), "errors": len(rows) - len(good)}
+
+
 def summarize(rows: list[dict[str, Any]], seconds: float, build_seconds: float) -> dict[str, Any]:
+    """Metrics overall, by language and kind, and per half of the tuning / held-out split."""
+    good = [r for r in rows if "error" not in r]
+    by_split = {}
+    for split in SPLITS:
+        part = [r for r in rows if r["split"] == split]
+        by_split[split] = {
+            "overall": _scored(part),
+            "by_lang": aggregate_by([r for r in part if "error" not in r], "lang"),
+            "by_kind": aggregate_by([r for r in part if "error" not in r], "kind"),
+        }
     return {
-        "overall": aggregate(rows),
-        "by_lang": aggregate_by(rows, "lang"),
-        "by_kind": aggregate_by(rows, "kind"),
+        "overall": _scored(rows),
+        "by_lang": aggregate_by(good, "lang"),
+        "by_kind": aggregate_by(good, "kind"),
+        "by_split": by_split,
+        "errors": [{"id": r["id"], "error": r["error"]} for r in rows if "error" in r],
         "run_seconds": round(seconds, 2),
         "build_seconds": round(build_seconds, 2),
     }
@@ -78,25 +87,6 @@ def worst(rows: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
     return sorted(rows, key=badness)[:n]
 
 
-def check_thresholds(overall: dict[str, Any], thresholds: dict[str, float]) -> list[str]:
-    """Failures of the gate: metrics below their floor (or above their ceiling)."""
-    failures = []
-    for key, bound in thresholds.items():
-        value = overall.get(key)
-        if value is None:
-            failures.append(f"{key}: not measured")
-        elif key in LOWER_IS_BETTER and value > bound:
-            failures.append(f"{key} = {value:.3f} is above the ceiling {bound}")
-        elif key not in LOWER_IS_BETTER and value < bound:
-            failures.append(f"{key} = {value:.3f} is below the floor {bound}")
-    return failures
-
-
-def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, float]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {k: float(v) for k, v in data.get("default", {}).items()}
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return "–"
@@ -105,15 +95,20 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _table(summaries: dict[str, dict[str, Any]], keys: tuple[str, ...]) -> str:
-    lines = ["| config | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+def _table(summaries: dict[str, dict[str, Any]], keys: tuple[str, ...], scope: str = "all") -> str:
+    from govqa.evals.gate import scope_metrics
+
+    lines = ["| config | questions | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
     for name, summary in summaries.items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(summary["overall"].get(k)) for k in keys) + " |")
+        metrics = scope_metrics(summary, scope)
+        lines.append(
+            f"| {name} | {metrics.get('questions', 0)} | " + " | ".join(_fmt(metrics.get(k)) for k in keys) + " |"
+        )
     return "\n".join(lines)
 
 
 def _split_table(summary: dict[str, Any], field: str) -> str:
-    keys = ("questions", "hit@5", "mrr@10", "fact_recall", "refusal_recall", "false_refusal", "citation_validity")
+    keys = ("questions", "hit@1", "hit@5", "fact_recall", "refusal_recall", "false_refusal", "citation_support")
     lines = [f"| {field} | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for group, values in summary[field].items():
         lines.append(f"| {group} | " + " | ".join(_fmt(values.get(k)) for k in keys) + " |")
@@ -145,7 +140,7 @@ def _plots(out_dir: Path, name: str, summary: dict[str, Any], rows: list[dict[st
         plt.close(fig)
         files.append(file)
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hist([r["metrics"]["latency_ms"] for r in rows], bins=30)
+    ax.hist([r["metrics"]["latency_ms"] for r in rows if "latency_ms" in r["metrics"]], bins=30)
     ax.set_xlabel("latency per question (ms)")
     ax.set_title(f"{name}: latency")
     fig.tight_layout()
@@ -165,17 +160,40 @@ def write_report(
         "",
         f"Questions: {summaries[primary]['overall']['questions']}",
         "",
-        "## Configurations side by side",
+        "Every question is in one half of a split by a hash of its id (`evals/split.py`): constants are",
+        "tuned on the tuning half only; the held-out half is what the README reports and the gate bounds.",
+        "",
+        f"## Held-out half ({HELDOUT})",
+        "",
+        _table(summaries, HEADLINE, HELDOUT),
+        "",
+        "## Whole set",
         "",
         _table(summaries, HEADLINE),
         "",
+        "## Tuning half",
+        "",
+        _table(summaries, HEADLINE, "tuning"),
+        "",
     ]
+    for name, summary in summaries.items():
+        if summary.get("errors"):
+            md += [f"**{name}: {len(summary['errors'])} question(s) raised an error:**", ""]
+            md += [f"- {e['id']}: {e['error']}" for e in summary["errors"]] + [""]
     images: list[str] = []
     for name, summary in summaries.items():
         md += [
             f"## {name}",
             "",
             f"Run {summary['run_seconds']} s, build {summary['build_seconds']} s.",
+            "",
+            "Held-out half:",
+            "",
+            _split_table(summary["by_split"][HELDOUT], "by_lang"),
+            "",
+            _split_table(summary["by_split"][HELDOUT], "by_kind"),
+            "",
+            "Whole set:",
             "",
             _split_table(summary, "by_lang"),
             "",
@@ -186,7 +204,7 @@ def write_report(
         images += files
         md += [f"![{f}]({f})" for f in files] + [""]
     md += [f"## Worst 10 questions ({primary})", ""]
-    for row in worst(all_rows[primary]):
+    for row in worst([r for r in all_rows[primary] if "error" not in r]):
         result = row["result"]
         md += [
             f"- **{row['id']}** ({row['lang']}, {row['kind']}): {result['question']}",

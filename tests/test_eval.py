@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from govqa.app.cli import app
-from govqa.evals import runner
+from govqa.cli import app
+from govqa.evals import gate, runner
 from govqa.evals.questions import KINDS, QuestionSetError, load_questions
 from govqa.settings import PROJECT_ROOT
 
@@ -116,13 +116,73 @@ def test_runner_writes_results_metrics_and_report(tmp_path: Path) -> None:
     assert json.loads((out / "metrics.json").read_text())["bm25"]["overall"]["questions"] == 3
 
 
-def test_gate_fails_below_threshold() -> None:
-    assert runner.check_thresholds({"hit@5": 0.5, "latency_p95_ms": 300.0}, {"hit@5": 0.8, "latency_p95_ms": 250}) == [
-        "hit@5 = 0.500 is below the floor 0.8",
-        "latency_p95_ms = 300.000 is above the ceiling 250",
+def _summary(heldout: dict[str, float], whole: dict[str, float] | None = None, errors: int = 0) -> dict:
+    whole = whole or heldout
+    return {
+        "overall": {**whole, "errors": errors},
+        "by_lang": {"en": whole},
+        "by_split": {"heldout": {"overall": {**heldout, "errors": errors}, "by_lang": {"en": heldout}}},
+        "errors": [{"id": f"Q-{i}", "error": "RuntimeError: boom"} for i in range(errors)],
+    }
+
+
+def test_split_is_stable_balanced_and_by_id_only() -> None:
+    from govqa.evals.split import HELDOUT, TUNING, select, split_of
+
+    ids = [f"X-{i:03d}" for i in range(400)]
+    halves = Counter(split_of(i) for i in ids)
+    assert set(halves) == {TUNING, HELDOUT} and 160 <= halves[TUNING] <= 240
+    assert split_of("CN-001") == split_of("CN-001")
+    questions = [{"id": i} for i in ids]
+    assert len(select(questions, TUNING)) + len(select(questions, HELDOUT)) == 400
+    assert select(questions, "all") == questions
+    with pytest.raises(ValueError, match="Unknown split 'half'"):
+        select(questions, "half")
+
+
+def test_gate_bounds_are_per_scope_and_never_on_time() -> None:
+    bounds = {"heldout": {"hit@5": 0.8, "false_refusal": 0.1}, "heldout.en": {"fact_recall": 0.9}}
+    default = _summary({"hit@5": 0.7, "false_refusal": 0.2, "fact_recall": 0.5, "latency_p95_ms": 9999.0})
+    baseline = _summary({"hit@5": 0.6, "fact_recall": 0.4})
+    assert gate.check_gate({"default": default, "bm25": baseline}, bounds) == [
+        "heldout: hit@5 = 0.700 is below the floor 0.8",
+        "heldout: false_refusal = 0.200 is above the ceiling 0.1",
+        "heldout.en: fact_recall = 0.500 is below the floor 0.9",
     ]
-    assert runner.check_thresholds({"hit@5": 0.9}, {"hit@5": 0.8}) == []
-    assert runner.load_thresholds()  # the committed file parses and is not empty
+    good = _summary({"hit@5": 0.9, "false_refusal": 0.0, "fact_recall": 0.95})
+    assert gate.check_gate({"default": good, "bm25": baseline}, bounds) == []
+
+
+def test_gate_fails_on_errors_and_when_bm25_alone_is_as_good() -> None:
+    default = _summary({"hit@5": 0.9, "fact_recall": 0.6}, errors=1)
+    tie = _summary({"hit@5": 0.9, "fact_recall": 0.5})
+    failures = gate.check_gate({"default": default, "bm25": tie}, {})
+    assert failures == [
+        "default: question Q-0 raised RuntimeError: boom",
+        "heldout: default hit@5 = 0.900 does not beat bm25 alone (0.900)",
+        "all: default hit@5 = 0.900 does not beat bm25 alone (0.900)",
+    ]
+    assert gate.check_gate({"default": default}, {})[-1].startswith("the gate needs the bm25 configuration")
+
+
+def test_committed_thresholds_bound_the_heldout_half_per_language() -> None:
+    thresholds = gate.load_thresholds()
+    assert set(thresholds) == {"heldout", "heldout.en", "heldout.zh"}
+    for scope in thresholds.values():
+        assert {"hit@1", "hit@5", "ndcg@10", "recall@10", "fact_recall", "citation_support"} <= set(scope)
+        assert not any(key.startswith("latency") for key in scope)
+
+
+def test_runner_counts_errors_instead_of_scoring_misses(tmp_path: Path) -> None:
+    class Broken:
+        def ask(self, question: str) -> object:
+            raise RuntimeError("index vanished")
+
+    rows = runner.run_config(Broken(), FIXTURE_QUESTIONS, {}, "default", progress=False)
+    assert [r["error"] for r in rows] == ["RuntimeError: index vanished"] * 3
+    summary = runner.summarize(rows, 1.0, 0.0)
+    assert summary["overall"]["errors"] == 3 and summary["overall"]["questions"] == 0
+    assert summary["overall"]["hit@1"] is None  # not scored as a miss
 
 
 def test_cli_eval_with_own_questions_and_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,14 +194,14 @@ def test_cli_eval_with_own_questions_and_gate(tmp_path: Path, monkeypatch: pytes
     questions = _write_questions(tmp_path / "q.jsonl")
     result = CliRunner().invoke(app, ["eval", "--questions", str(questions), "--out", str(tmp_path / "o")], env=env)
     assert result.exit_code == 0, result.output
-    assert "default: hit@1=1.000" in result.output
+    assert "default [all]: hit@1=1.000" in result.output
     strict = tmp_path / "thresholds.toml"
-    strict.write_text('[default]\n"hit@1" = 1.01 # impossible on purpose\n')
-    monkeypatch.setattr(runner, "THRESHOLDS_FILE", strict)
-    monkeypatch.setattr(runner.load_thresholds, "__defaults__", (strict,))
+    strict.write_text("[heldout]\nrefusal_recall = 1.01 # impossible on purpose\n")
+    monkeypatch.setattr(gate.load_thresholds, "__defaults__", (strict,))
     gated = CliRunner().invoke(
         app, ["eval", "--gate", "--questions", str(questions), "--out", str(tmp_path / "o2")], env=env
     )
-    assert gated.exit_code == 1 and "hit@1 = 1.000 is below the floor 1.01" in gated.output
+    assert gated.exit_code == 1 and "heldout: refusal_recall = 1.000 is below the floor 1.01" in gated.output
     unknown = CliRunner().invoke(app, ["eval", "--config", "nope"], env=env)
-    assert unknown.exit_code == 2 and "unknown config 'nope'" in unknown.output
+    assert unknown.exit_code == 1
+    assert unknown.output.strip().splitlines()[0].startswith("Error: unknown config 'nope' in --config")
