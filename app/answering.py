@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _DONE = object()
+Chooser = Callable[[Any], Any]  # the pipeline's answerer → the one to answer with
+
+
+def _same(answerer: Any) -> Any:
+    return answerer
 
 
 class AnswerService:
@@ -43,9 +48,10 @@ class AnswerService:
     generation between requests is followed without restarting.
     """
 
-    def __init__(self, current: Callable[[], Any], workers: int) -> None:
+    def __init__(self, current: Callable[[], Any], workers: int, stream_answer: Callable[..., Iterator[Any]]) -> None:
         self._current = current
         self.workers = workers
+        self._stream_answer = stream_answer  # (answerer, question, filters) → text pieces, then the AskResult
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="govqa-answer")
         self._lookups: tuple[int, dict[str, Any], dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] | None = None
         self._lock = threading.Lock()
@@ -116,6 +122,20 @@ class AnswerService:
                 continue
             refs.append(page_ref(doc, documents.get(doc.twin_id) if doc.twin_id else None))
         return tuple(refs)
+
+    def answer(
+        self, question: str, history: Sequence[tuple[str, Sequence[str]]], filters: Any, choose: Chooser = _same
+    ) -> Any:
+        """Resolve the follow-up and answer it (call on the pool). ``choose`` picks the answerer."""
+        resolution, _ = self.resolve(question, history)
+        return choose(self.pipeline.answerer).ask(resolution.question, filters)
+
+    def answer_stream(
+        self, question: str, history: Sequence[tuple[str, Sequence[str]]], filters: Any, choose: Chooser = _same
+    ) -> Iterator[Any]:
+        """As :meth:`answer`, but text pieces as they are composed, then the AskResult."""
+        resolution, _ = self.resolve(question, history)
+        yield from self._stream_answer(choose(self.pipeline.answerer), resolution.question, filters)
 
     def resolve(self, question: str, history: Sequence[tuple[str, Sequence[str]]]) -> tuple[Resolution, list[Turn]]:
         """Resolve ``question`` against earlier (question, cited page URLs) turns, oldest first.

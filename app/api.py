@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException
@@ -125,8 +126,8 @@ def answer_events(service: AnswerService, produce: Callable[[], Iterator[Any]]) 
     return events()
 
 
-def build_api(service: AnswerService, settings: Settings, stream_answer: Callable[..., Iterator[Any]]) -> APIRouter:
-    """The /api routes. ``stream_answer(answerer, question, filters)`` yields text pieces then the AskResult."""
+def build_api(service: AnswerService, settings: Settings) -> APIRouter:
+    """The /api routes."""
     router = APIRouter(prefix="/api", tags=["govqa"])
     guard = api_key_guard(settings)
 
@@ -139,13 +140,12 @@ def build_api(service: AnswerService, settings: Settings, stream_answer: Callabl
             raise HTTPException(400, str(error)) from None
         history = [(turn.question, [c.page_url for c in turn.citations]) for turn in request.history]
         filters = request.filters.to_filters()
-        resolution, _ = await service.run(service.resolve, request.question, history)
-        answerer = service.pipeline.answerer
         if request.stream:
-            produce = lambda: stream_answer(answerer, resolution.question, filters)  # noqa: E731
-            return event_stream(answer_events(service, produce))
+            return event_stream(
+                answer_events(service, partial(service.answer_stream, request.question, history, filters))
+            )
         try:
-            result: AskResult = await service.run(answerer.ask, resolution.question, filters)
+            result: AskResult = await service.run(service.answer, request.question, history, filters)
         except QuestionError as error:
             raise HTTPException(400, str(error)) from None
         except Exception as error:

@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -196,8 +197,8 @@ def answerer_for(model: str, answerer: Any) -> Any:
     return answerer if model == LLM_MODEL else getattr(answerer, "fallback", answerer)
 
 
-def build_openai(service: AnswerService, settings: Settings, stream_answer: Callable[..., Iterator[Any]]) -> APIRouter:
-    """The /v1 routes. ``stream_answer(answerer, question, filters)`` yields text pieces then the AskResult."""
+def build_openai(service: AnswerService, settings: Settings) -> APIRouter:
+    """The /v1 routes."""
     router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Depends(api_key_guard(settings))])
 
     @router.get("/models")
@@ -222,14 +223,13 @@ def build_openai(service: AnswerService, settings: Settings, stream_answer: Call
             check_question(asked)
         except QuestionError as error:
             raise OpenAIError(400, str(error)) from None
-        resolution, _ = await service.run(service.resolve, asked, history)
-        answerer = answerer_for(request.model, service.pipeline.answerer)
         filters = (request.filters or FilterModel()).to_filters()
+        choose = partial(answerer_for, request.model)
         if request.stream:
-            produce = lambda: stream_answer(answerer, resolution.question, filters)  # noqa: E731
+            produce = partial(service.answer_stream, asked, history, filters, choose)
             return event_stream(completion_chunks(service, produce, request.model))
         try:
-            result: AskResult = await service.run(answerer.ask, resolution.question, filters)
+            result: AskResult = await service.run(service.answer, asked, history, filters, choose)
         except QuestionError as error:
             raise OpenAIError(400, str(error)) from None
         except Exception as error:

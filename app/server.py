@@ -39,7 +39,7 @@ def create_app(
     from govqa.app.openai_compat import OpenAIError, build_openai
     from govqa.app.web import CHAT_CSS, answer_stream, build_app, parse_auth
 
-    service = AnswerService(current or (lambda: pipeline), settings.server.workers)
+    service = AnswerService(current or (lambda: pipeline), settings.server.workers, answer_stream)
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
@@ -54,8 +54,8 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.include_router(build_api(service, settings, answer_stream))
-    app.include_router(build_openai(service, settings, answer_stream))
+    app.include_router(build_api(service, settings))
+    app.include_router(build_openai(service, settings))
 
     # OpenAI clients read errors as {"error": {...}}; the /api routes keep FastAPI's {"detail": ...}.
     @app.exception_handler(OpenAIError)
