@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from govqa.app.answerers import as_followup_rewriter
 from govqa.app.conversation import PageRef, Resolution, Turn, company_entities, company_names, page_ref
 from govqa.app.conversation import resolve_followup as resolve_rules
 
@@ -144,7 +145,8 @@ class AnswerService:
         before it, as the chat does. Returns the resolution and the resolved turns.
         """
         _, entities = self._tables()
-        rewriter = getattr(self.pipeline.answerer, "rewrite_followup", None)
+        rewriting = as_followup_rewriter(self.pipeline.answerer)
+        rewriter = rewriting.rewrite_followup if rewriting else None
         turns: list[Turn] = []
         for asked, urls in history:
             # Earlier turns by the rules only: asking an LLM rewriter once per past turn would

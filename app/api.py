@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from govqa.app.answering import AnswerService
-from govqa.app.engine import MAX_QUESTION_CHARS, AskResult, QuestionError, check_question
+from govqa.app.result import MAX_QUESTION_CHARS, AskResult, QuestionError, check_question
 from govqa.index.retriever import Filters
 from govqa.settings import Settings
 

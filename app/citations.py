@@ -8,7 +8,8 @@ from typing import Any
 
 from govqa.ingest.chunking import Chunk
 
-_MARKER = re.compile(r"\[(\d+)\]")
+# A citation marker in an answer: [n], n the citation's number.
+MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,6 @@ def format_plain(answer: str, citations: list[Citation]) -> str:
 
 def format_markdown_footnotes(answer: str, citations: list[Citation]) -> str:
     """The answer with Markdown footnotes ([^n]) that carry quote, page, section and date."""
-    body = _MARKER.sub(lambda m: f"[^{m.group(1)}]", answer.strip())
+    body = MARKER.sub(lambda m: f"[^{m.group(1)}]", answer.strip())
     notes = [f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}]({c.url}) ({c.lang}, {dated(c)})" for c in citations]
     return body + "\n\n" + "\n".join(notes)

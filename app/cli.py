@@ -57,7 +57,7 @@ def _fail(error: Exception) -> None:
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Exceptions that mean the user must change something; shown as one line, never a traceback."""
-    from govqa.app.engine import QuestionError
+    from govqa.app.result import QuestionError
     from govqa.corpus.sources import SourceError
     from govqa.index.embedders import EmbedderError
     from govqa.index.vector import VectorStoreError
@@ -134,6 +134,7 @@ def ask(
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is composed. Default: off.")] = False,
 ) -> None:
     """Answer a question with numbered citations."""
+    from govqa.app.answerers import as_streaming
     from govqa.app.citations import format_reference
     from govqa.app.pipeline import build_pipeline
     from govqa.index.retriever import Filters
@@ -154,9 +155,10 @@ def ask(
             unknown = sorted(set(values) - set(allowed))
             if unknown:
                 raise typer.BadParameter(f"{option} {unknown[0]!r}: use one of {', '.join(allowed)}")
-        if stream and not as_json and hasattr(pipeline.answerer, "stream"):
+        streaming = as_streaming(pipeline.answerer) if stream and not as_json else None
+        if streaming is not None:
             result: Any = None
-            for piece in pipeline.answerer.stream(question, filters):
+            for piece in streaming.stream(question, filters):
                 if isinstance(piece, str):
                     typer.echo(piece, nl=False)
                 else:

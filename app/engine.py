@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from govqa.app import answerability
 from govqa.app.citations import Citation, cite
@@ -16,63 +13,28 @@ from govqa.app.extractive import (
     rank_candidates,
     select_units,
 )
+
+# AskResult and check_question are re-exported (``as``) while evals/naive.py still imports them from here.
+from govqa.app.result import AskResult as AskResult
+from govqa.app.result import check_question as check_question
 from govqa.corpus.documents import guess_language
 from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever, ScoredChunk, describe
+from govqa.index.similarity import cosine_to_each
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 ABSTAIN_MESSAGE = {
     "en": "The corpus does not cover this question well enough to answer it. The nearest passages are listed below.",
     "zh": "语料库中没有足够的内容回答这个问题。以下是最接近的段落。",
 }
 
 
-class QuestionError(ValueError):
-    """The question cannot be asked as given; the message says why."""
-
-
-@dataclass
-class AskResult:
-    question: str
-    answer: str
-    abstained: bool
-    citations: list[Citation]
-    retrieved: list[dict[str, Any]]
-    timings_ms: dict[str, float]
-    nearest: list[Citation] = field(default_factory=list)
-    support: float = 0.0  # strength of the best evidence, compared with the abstention threshold
-    backend: str = "extractive"
-    notice: str = ""  # e.g. why an LLM answer fell back to the extractive one
-    sentences: list[dict[str, Any]] = field(default_factory=list)  # per answer sentence: text, citations, supported
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "abstained": self.abstained,
-            "citations": [c.to_json() for c in self.citations],
-            "retrieved": self.retrieved,
-            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-            "nearest": [c.to_json() for c in self.nearest],
-            "support": round(self.support, 4),
-            "backend": self.backend,
-            "notice": self.notice,
-            "sentences": self.sentences,
-        }
-
-
-def check_question(question: str) -> str:
-    question = question.strip()
-    if not question:
-        raise QuestionError("The question is empty.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
-    return question
-
-
 class ExtractiveAnswerer:
     """Composes answers only from verbatim sentences of retrieved passages."""
+
+    backend = "extractive"
+    supports_streaming = False  # the answer is composed at once; the web chat shows it sentence by sentence
+    rewrites_followups = False
 
     def __init__(
         self,
@@ -93,11 +55,8 @@ class ExtractiveAnswerer:
         embedder = self.index.embedder
         if embedder is None or not texts:
             return None
-        vectors = np.asarray(embedder.get_text_embedding_batch([question, *texts]), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        vectors = vectors / norms[:, None]
-        return (vectors[1:] @ vectors[0]).tolist()  # type: ignore[no-any-return]
+        vectors = embedder.get_text_embedding_batch([question, *texts])
+        return cosine_to_each(vectors[0], vectors[1:])
 
     def ask(self, question: str, filters: Filters | None = None) -> AskResult:
         question = check_question(question)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from govqa.app.answering import AnswerService
 from govqa.app.api import FilterModel, api_key_guard, event_stream
 from govqa.app.citations import Citation
-from govqa.app.engine import AskResult, QuestionError, check_question
+from govqa.app.result import AskResult, QuestionError, check_question
 from govqa.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -10,11 +10,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from govqa.corpus.loader import LoadResult, load_source
 from govqa.corpus.sources import SourceError, locate_source, read_sources
 from govqa.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:  # the heavy modules are imported when a pipeline is built, not when this one is
+    from govqa.app.answerers import Answerer
+    from govqa.app.result import AskResult
+    from govqa.index.build import IngestReport
+    from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever
+    from govqa.index.vector import DenseIndex
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ def load_corpus(settings: Settings) -> LoadResult:
     return combined
 
 
-def open_dense(settings: Settings) -> Any:
+def open_dense(settings: Settings) -> DenseIndex:
     from govqa.index.vector import DenseIndex, chroma_client, collection_name
 
     client = chroma_client(
@@ -52,8 +59,8 @@ def open_dense(settings: Settings) -> Any:
     return DenseIndex(client, collection_name(settings.chroma.collection, Path(settings.embedder).name))
 
 
-def run_ingest(settings: Settings, progress: Callable[[int, int], None] | None = None) -> Any:
-    """Load the corpus and bring the index up to date; returns an IngestReport."""
+def run_ingest(settings: Settings, progress: Callable[[int, int], None] | None = None) -> IngestReport:
+    """Load the corpus and bring the index up to date."""
     from govqa.index.build import ingest
     from govqa.index.embedders import build_embedder, embedder_identity
 
@@ -79,11 +86,11 @@ def index_exists(settings: Settings) -> bool:
 @dataclass
 class Pipeline:
     settings: Settings
-    index: Any  # CorpusIndex
-    retriever: Any  # HybridRetriever
-    answerer: Any  # the configured answer backend (extractive or LLM)
+    index: CorpusIndex
+    retriever: HybridRetriever
+    answerer: Answerer  # the configured answer backend (extractive or LLM)
 
-    def ask(self, question: str, filters: Any = None) -> Any:
+    def ask(self, question: str, filters: Filters | None = None) -> AskResult:
         return self.answerer.ask(question, filters)
 
 

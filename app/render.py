@@ -18,10 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from govqa.app.citations import Citation
+from govqa.app.citations import MARKER, Citation
 from govqa.corpus.documents import Document, Section
 
-_MARKER = re.compile(r"\[(\d+)\]")
 LANG_NAMES = {"en": "English", "zh": "中文"}
 CONTEXT_CHARS = 600  # section text shown on each side of a highlighted quote
 
@@ -64,7 +63,7 @@ def link_markers(escaped: str, turn: int, known: Iterable[int]) -> str:
             return match.group(0)
         return f'<a class="govqa-cite" href="#{cite_id(turn, n)}" title="Show source {n}">[{n}]</a>'
 
-    return _MARKER.sub(link, escaped)
+    return MARKER.sub(link, escaped)
 
 
 def answer_html(answer: str, turn: int, known: Iterable[int] = ()) -> str:

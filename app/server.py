@@ -36,8 +36,9 @@ def create_app(
 
     from govqa.app.answering import AnswerService
     from govqa.app.api import build_api
+    from govqa.app.chat import answer_stream
     from govqa.app.openai_compat import OpenAIError, build_openai
-    from govqa.app.web import CHAT_CSS, answer_stream, build_app, parse_auth
+    from govqa.app.web import build_app, parse_auth, static_text
 
     service = AnswerService(current or (lambda: pipeline), settings.server.workers, answer_stream)
 
@@ -87,7 +88,7 @@ def create_app(
         server_port=settings.server.port,
         auth=parse_auth(settings),
         show_error=False,
-        css=CHAT_CSS,
+        css=static_text("chat.css"),
         footer_links=["api"],
     )
 

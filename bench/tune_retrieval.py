@@ -40,18 +40,21 @@ def main() -> None:
     halves = {s: [q for q in answerable if split_of(q["id"]) == s] for s in (TUNING, HELDOUT)}
     print(f"answerable questions: tuning {len(halves[TUNING])}, held-out {len(halves[HELDOUT])}", file=sys.stderr)
     grid = {
-        "rrf_k": [10, 30, 60],
-        "dense_weight": [0.5, 0.75, 1.0],
+        "rrf_k": [10, 30],
+        "dense_weight": [0.75, 1.0],
+        "title_weight": [0.0, 0.5, 1.0],
         "same_language_boost": [1.0, 1.25],
     }
-    print("rrf_k dense_w lang_boost | tuning hit@1 hit@5 mrr | held-out hit@1 hit@5 mrr")
-    for rrf_k, dense_weight, boost in itertools.product(*grid.values()):
+    print("rrf_k dense_w title_w lang_boost | tuning hit@1 hit@5 mrr | held-out hit@1 hit@5 mrr")
+    for rrf_k, dense_weight, title_weight, boost in itertools.product(*grid.values()):
         pipeline.retriever.rrf_k = rrf_k
         pipeline.retriever.weights["dense"] = dense_weight
+        pipeline.retriever.weights["title"] = title_weight
         retriever_module.SAME_LANGUAGE_BOOST = boost
         t, h = score(pipeline, halves[TUNING]), score(pipeline, halves[HELDOUT])
         print(
-            f"{rrf_k:5d} {dense_weight:7.2f} {boost:10.2f} | {t['hit@1']:.3f} {t['hit@5']:.3f} {t['mrr@10']:.3f}"
+            f"{rrf_k:5d} {dense_weight:7.2f} {title_weight:7.2f} {boost:10.2f}"
+            f" | {t['hit@1']:.3f} {t['hit@5']:.3f} {t['mrr@10']:.3f}"
             f" | {h['hit@1']:.3f} {h['hit@5']:.3f} {h['mrr@10']:.3f}"
         )
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from govqa.corpus.cjk import CJK
 from govqa.corpus.markdown import Block
 from govqa.corpus.references import Reference, is_reference_heading, parse_reference
 from govqa.corpus.slugs import Slugger
@@ -135,10 +135,7 @@ def classify(page_key: str) -> tuple[str, str]:
     return "international", ""
 
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
 def guess_language(text: str) -> str:
     sample = text[:4000]
     letters = sum(c.isalpha() for c in sample) or 1
-    return "zh" if len(_CJK.findall(sample)) / letters > 0.3 else "en"
+    return "zh" if len(CJK.findall(sample)) / letters > 0.3 else "en"

@@ -26,7 +26,7 @@ from govqa.ingest.chunking import Chunk, chunk_document
 
 logger = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 1  # bump when chunk_document's output changes for the same settings
+CHUNKER_VERSION = 2  # bump when chunk_document's output changes for the same settings
 EMBED_BATCH = 64
 
 

@@ -21,6 +21,9 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from govqa.corpus.cjk import CJK
+from govqa.index.similarity import unit_rows
+
 
 class EmbedderError(RuntimeError):
     """An embedder cannot be built; the message says what to install or set."""
@@ -53,13 +56,12 @@ class FakeEmbedding(BaseEmbedding):
         vector = np.zeros(self.dimensions, dtype=np.float32)
         lowered = text.lower()
         features = re.findall(r"[a-z0-9]+", lowered)
-        cjk = re.findall(r"[\u3400-\u9fff]", lowered)
+        cjk = CJK.findall(lowered)
         features += [a + b for a, b in itertools.pairwise(cjk)]
         for feature in features:
             digest = hashlib.md5(feature.encode("utf-8")).digest()
             vector[digest[0] % self.dimensions] += 1.0
-        norm = float(np.linalg.norm(vector))
-        return (vector / norm).tolist() if norm else vector.tolist()
+        return [float(x) for x in unit_rows(vector)]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         self._batches.append(len(texts))

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from govqa.corpus.cjk import CJK
 from govqa.corpus.documents import Document
 
 _TRAILING_PARENTHESIS = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
 _RULE_NAME = re.compile(r"(.+?)\s*[（(]《(.+?)》")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_ENGLISH_CHARS = 8  # single short words ("About", "Usage") would fire on ordinary questions
 
 
@@ -24,7 +24,7 @@ def _core(title: str) -> str:
 
 
 def _usable(english: str, chinese: str) -> bool:
-    if english.casefold() == chinese.casefold() or not _CJK.search(chinese) or _CJK.search(english):
+    if english.casefold() == chinese.casefold() or not CJK.search(chinese) or CJK.search(english):
         return False
     return len(english) >= MIN_ENGLISH_CHARS or " " in english
 
@@ -48,7 +48,7 @@ def bilingual_terms(documents: Iterable[Document]) -> list[tuple[str, str]]:
 
 
 def _mentions(text: str, term: str) -> bool:
-    if _CJK.search(term):
+    if CJK.search(term):
         return term in text
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(term.casefold())}(?![A-Za-z0-9])", text) is not None
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from govqa.corpus.cjk import CJK
+
 logger = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 ENGLISH_STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have how i if in into is it its
@@ -56,13 +57,13 @@ def tokenize(text: str) -> list[str]:
     """Index terms of a text: jieba words for Chinese runs, stemmed words for Latin runs."""
     lowered = text.lower()
     tokens: list[str] = []
-    if _CJK.search(lowered):
+    if CJK.search(lowered):
         pieces = _jieba().lcut(lowered)
     else:
         pieces = [lowered]
     stemmer = _stemmer()
     for piece in pieces:
-        if _CJK.search(piece):
+        if CJK.search(piece):
             word = piece.strip()
             if word and word not in CHINESE_STOPWORDS and not re.fullmatch(r"\W+", word):
                 tokens.append(word)

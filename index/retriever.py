@@ -16,7 +16,7 @@ from govqa.corpus.documents import Document, guess_language
 from govqa.index import store
 from govqa.index.expansion import bilingual_terms, expand_query
 from govqa.index.fusion import fuse_rankings
-from govqa.index.keyword import KeywordIndex, inverse_document_frequencies
+from govqa.index.keyword import KeywordIndex, inverse_document_frequencies, tokenize
 from govqa.index.vector import DenseIndex
 from govqa.ingest.chunking import Chunk
 
@@ -67,6 +67,7 @@ class CorpusIndex:
         self.embedder = embedder
         self.idf = inverse_document_frequencies(list((tokens or {}).values()))
         self.terms = bilingual_terms(documents)
+        self.title_terms = {d.id: frozenset(tokenize(d.title)) for d in documents}
         self.superseded = {
             d.id
             for d in documents
@@ -96,6 +97,7 @@ class HybridRetriever(BaseRetriever):
         rrf_k: int = 10,
         dense_weight: float = 1.0,
         twin_weight: float = 0.0,
+        title_weight: float = 0.0,
     ) -> None:
         super().__init__()
         unknown = set(legs) - {"bm25", "dense"}
@@ -108,7 +110,7 @@ class HybridRetriever(BaseRetriever):
         self.top_k = top_k
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self.weights = {"bm25": 1.0, "dense": dense_weight, "twins": twin_weight}
+        self.weights = {"bm25": 1.0, "dense": dense_weight, "twins": twin_weight, "title": title_weight}
 
     def search(
         self,
@@ -153,6 +155,8 @@ class HybridRetriever(BaseRetriever):
                 rankings["twins"] = [cid for cid, _ in hits if cid in self.index.chunks]
                 similarities.update({cid: sim for cid, sim in hits if cid not in similarities})
             timings["twins_ms"] = (time.perf_counter() - started) * 1000
+        if self.weights["title"] > 0 and rankings:
+            rankings["title"] = self._title_ranking(expand_query(question, self.index.terms), rankings)
         fused = fuse_rankings(rankings, k=self.rrf_k, weights=self.weights)
         question_lang = guess_language(question)
         fused = [(cid, score * self._preference(cid, question_lang, filters)) for cid, score in fused]
@@ -167,6 +171,19 @@ class HybridRetriever(BaseRetriever):
             )
             for cid, score in fused[:top_k]
         ]
+
+    def _title_ranking(self, question: str, rankings: dict[str, list[str]]) -> list[str]:
+        """The candidates of the other legs, ranked by how much of the question their page's title
+        names (IDF mass of shared terms): a question that names a rule or a company is about the
+        page of that name, however similar another page's passage sounds."""
+        wanted = set(tokenize(question))
+        pool = list(dict.fromkeys(cid for ranking in rankings.values() for cid in ranking))
+        named = {}
+        for cid in pool:
+            shared = wanted & self.index.title_terms.get(self.index.chunks[cid].doc_id, frozenset())
+            if shared:
+                named[cid] = sum(self.index.idf.get(t, 1.0) for t in shared)
+        return sorted(named, key=lambda cid: -named[cid])  # stable: ties keep the legs' order
 
     def _relatives(self, doc_ids: list[str]) -> list[str]:
         found = dict.fromkeys(doc_ids)

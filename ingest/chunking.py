@@ -1,8 +1,8 @@
 """Section-aware chunking into passages that can be quoted verbatim.
 
 Chunks never cross a section, split only at sentence boundaries (a sentence longer
-than the budget is cut at a clause or word boundary), and every Markdown table row
-is a chunk of its own. Each chunk's text is exactly ``document.text[start:end]``.
+than the budget is cut at a clause or word boundary), every Markdown table row
+is a chunk of its own, and site chrome (ingest/chrome.py) is in no chunk. Each chunk's text is exactly ``document.text[start:end]``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from govqa.corpus.documents import Document, guess_language
+from govqa.ingest.chrome import is_site_chrome
 from govqa.ingest.sentences import sentence_spans
 
 DEFAULT_MAX_CHARS = 700
@@ -86,9 +87,13 @@ def chunk_spans(document: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[
             continue
         if span.kind == "table_row":
             flush()
-            result.append((span.start, span.end, span.section, "table_row"))
+            if not is_site_chrome(text[span.start : span.end]):
+                result.append((span.start, span.end, span.section, "table_row"))
             continue
         for s_start, s_end in sentence_spans(text, span.start, span.end):
+            if is_site_chrome(text[s_start:s_end]):
+                flush()  # a chunk is one contiguous span: end it before the chrome, start after
+                continue
             for piece in _cut_long(text, s_start, s_end, max_chars):
                 if current and piece[1] - current[0][0] > max_chars:
                     flush()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from govqa.corpus.cjk import CJK_RANGE
+
 # A sentence ends after Chinese 。！？； (with any closing quotes/brackets), or after
 # English .?! followed by whitespace and then something that can start a sentence.
 _CJK_END = re.compile(r"[。！？；!?][”’」』）)\]]*")
-_EN_END = re.compile(r"[.?!][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9\u3400-\u9fff])")
+_EN_END = re.compile(r"[.?!][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9" + CJK_RANGE + "])")
 _ABBREVIATIONS = {
     "e.g",
     "i.e",

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from govqa.app.cli import app
-from govqa.app.engine import QuestionError
 from govqa.app.pipeline import build_pipeline, index_dir_for, open_dense, run_ingest
+from govqa.app.result import QuestionError
 from govqa.index import embedders
 from govqa.index.retriever import Filters
 from govqa.settings import PROJECT_ROOT, Settings
@@ -201,14 +201,14 @@ def test_help_imports_no_heavy_library_and_lists_commands() -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "govqa.app.cli", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "govqa.cli", "--help"], capture_output=True, text=True, check=True)
     assert {"ingest", "ask", "serve", "eval"} <= set(out.stdout.split())
     # Heavy libraries stay unimported: no chromadb/torch/llama_index at --help time.
     probe = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys, govqa.app.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('chromadb','torch','llama_index')))",
+            "import sys, govqa.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('chromadb','torch','llama_index')))",
         ],
         capture_output=True,
         text=True,

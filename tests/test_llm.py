@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from govqa.app.answerers import build_answerer
-from govqa.app.engine import AskResult
-from govqa.app.llm import ChatEndpoint, LLMConfigError, OpenAIAnswerer, build_messages, public_url
+from govqa.app.llm_answerer import LLMConfigError, OpenAIAnswerer
+from govqa.app.llm_endpoint import ChatEndpoint, public_url
+from govqa.app.llm_prompt import build_messages
+from govqa.app.result import AskResult
 from govqa.evals.llm_scripted import Reply, ScriptedLLMServer, passages_in
 
 from conftest import fixture_settings

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from govqa.app.engine import AskResult, QuestionError
+from govqa.app.chat import ChatService, ChatUpdate, answer_pieces, make_filters
 from govqa.app.feedback import FeedbackStore
-from govqa.app.web import ChatService, answer_pieces, make_filters, parse_auth
+from govqa.app.result import AskResult, QuestionError
+from govqa.app.web import parse_auth
 
 from conftest import fixture_settings
 from servers import start_server as _start_server
@@ -49,7 +50,7 @@ def _service(pipeline: Any, tmp_path: Path) -> ChatService:
     return ChatService(pipeline, settings, FeedbackStore(tmp_path / "feedback.sqlite3"))
 
 
-def _run(service: ChatService, message: str, turns: list[Any] | None = None, **filters: Any) -> list[tuple[Any, ...]]:
+def _run(service: ChatService, message: str, turns: list[Any] | None = None, **filters: Any) -> list[ChatUpdate]:
     return list(
         service.respond(
             message,
@@ -88,37 +89,41 @@ def test_parse_auth(tmp_path: Path) -> None:
 
 def test_respond_streams_then_renders_citations(fixture_pipeline: Any, tmp_path: Path) -> None:
     updates = _run(_service(fixture_pipeline, tmp_path), EN_QUESTION)
-    replies = [u[1][-1]["content"] for u in updates]
+    replies = [u.chat[-1]["content"] for u in updates]
     assert "…" in replies[0]  # the placeholder shows at once
     partial = [r for r in replies if "entered into force" in r and "govqa-typing" in r]
     assert partial, "the answer should appear before it is complete"
     final = updates[-1]
-    assert 'href="#cite-1-1"' in final[1][-1]["content"]
-    assert 'id="cite-1-1"' in final[2] and "<mark" in final[2]
-    assert "References:" in final[4] and "[^1]:" in final[5]
-    assert final[6][0]["result"]["citations"]
+    assert 'href="#cite-1-1"' in final.chat[-1]["content"]
+    assert 'id="cite-1-1"' in final.evidence_html and "<mark" in final.evidence_html
+    assert "References:" in final.plain and "[^1]:" in final.markdown
+    assert final.turns[0]["result"]["citations"]
 
 
 def test_respond_resolves_a_follow_up(fixture_pipeline: Any, tmp_path: Path) -> None:
     service = _service(fixture_pipeline, tmp_path)
-    turns = _run(service, "What does the Widget Safety Act apply to?")[-1][6]
+    turns = _run(service, "What does the Widget Safety Act apply to?")[-1].turns
     final = _run(service, "它什么时候生效？", turns)[-1]
-    assert final[6][-1]["question"] == "小部件安全法什么时候生效？"
-    assert "Resolved question" in final[1][-1]["content"] and 'href="#cite-2-1"' in final[1][-1]["content"]
+    assert final.turns[-1]["question"] == "小部件安全法什么时候生效？"
+    assert "Resolved question" in final.chat[-1]["content"] and 'href="#cite-2-1"' in final.chat[-1]["content"]
 
 
 def test_respond_abstains_with_nearest_passages(fixture_pipeline: Any, tmp_path: Path) -> None:
     final = _run(_service(fixture_pipeline, tmp_path), "What is the boiling point of mercury?")[-1]
-    assert "Nearest passages" in final[1][-1]["content"]
-    assert 'id="cite-1-1"' in final[2]
+    assert "Nearest passages" in final.chat[-1]["content"]
+    assert 'id="cite-1-1"' in final.evidence_html
 
 
 class _Broken:
+    backend, supports_streaming, rewrites_followups = "test", False, False
+
     def ask(self, question: str, filters: Any = None) -> AskResult:
         raise RuntimeError("Traceback (most recent call last): secret internals")
 
 
 class _Refusing:
+    backend, supports_streaming, rewrites_followups = "test", False, False
+
     def ask(self, question: str, filters: Any = None) -> AskResult:
         raise QuestionError("The question is 3000 characters long; the limit is 2000.")
 
@@ -128,17 +133,17 @@ def test_pipeline_error_is_a_short_chat_message(fixture_pipeline: Any, tmp_path:
 
     service = _service(replace(fixture_pipeline, answerer=_Broken()), tmp_path)
     final = _run(service, EN_QUESTION)[-1]
-    reply = final[1][-1]["content"]
+    reply = final.chat[-1]["content"]
     assert "Something went wrong while answering (RuntimeError)" in reply
     assert "Traceback" not in reply and "secret" not in reply
-    assert final[6][-1]["result"] is None  # a turn is kept, so message and turn numbers stay aligned
+    assert final.turns[-1]["result"] is None  # a turn is kept, so message and turn numbers stay aligned
     service.pipeline = replace(fixture_pipeline, answerer=_Refusing())
-    assert "the limit is 2000" in _run(service, EN_QUESTION)[-1][1][-1]["content"]
+    assert "the limit is 2000" in _run(service, EN_QUESTION)[-1].chat[-1]["content"]
 
 
 def test_rate_and_comment(fixture_pipeline: Any, tmp_path: Path) -> None:
     service = _service(fixture_pipeline, tmp_path)
-    turns = _run(service, EN_QUESTION)[-1][6]
+    turns = _run(service, EN_QUESTION)[-1].turns
     status, row_id = service.rate(turns, 1, False, "")
     assert "saved" in status and row_id == 1
     assert service.add_comment(row_id, "date is right, scope missing") == "Comment saved."

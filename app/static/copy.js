@@ -1,0 +1,1 @@
+(text) => { if (navigator.clipboard) { navigator.clipboard.writeText(text || ''); } return []; }
