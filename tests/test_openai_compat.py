@@ -122,3 +122,28 @@ def test_govqa_llm_is_listed_only_with_an_llm_backend(tmp_path: Any) -> None:
     assert available_models(fixture_settings(tmp_path)) == ["govqa"]
     with_llm = fixture_settings(tmp_path, answer={"backend": "openai"})
     assert available_models(with_llm) == ["govqa", "govqa-llm"]
+
+
+def test_sources_list_escapes_brackets_in_link_text() -> None:
+    from govqa.app.citations import Citation
+
+    citation = Citation(
+        n=2,
+        url="https://example.org/en/a/#scope",
+        page_url="https://example.org/en/a/",
+        title="Act [draft]",
+        section="Scope",
+        lang="en",
+        as_of="2026-04-21",
+        edition="",
+        quote="It applies to widgets.",
+        source_path="a.md",
+        chunk_id="c",
+        doc_id="d",
+        start=0,
+        end=22,
+    )
+    assert sources_markdown([citation], "Sources") == (
+        "\n\n**Sources**\n- [2] “It applies to widgets.” — [Act \\[draft\\] › Scope](https://example.org/en/a/#scope)"
+    )
+    assert sources_markdown([], "Sources") == ""
