@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from govqa.app.diff_cmd import diff_command
+
 app = typer.Typer(
     name="govqa",
     help="Citation-grounded question answering over AI-governance research.",
@@ -200,6 +202,8 @@ def serve(
     except user_errors() as error:
         _fail(error)
 
+
+app.command("diff")(diff_command)
 
 feedback_app = typer.Typer(help="Ratings given in the web chat.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")

@@ -4,29 +4,85 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import cached_property, lru_cache
 from typing import Any
 
 from govqa.app import answerability
 from govqa.app.citations import Citation, cite
 from govqa.app.extractive import (
+    RankedCandidate,
     candidates_from,
+    complete_asks,
+    evidence_states,
+    prefer_answers,
     rank_candidates,
     select_units,
+    table_rows_for_list,
 )
 
 # AskResult and check_question are re-exported (``as``) while evals/naive.py still imports them from here.
 from govqa.app.result import AskResult as AskResult
 from govqa.app.result import check_question as check_question
 from govqa.corpus.documents import guess_language
+from govqa.index.analysis import FocusTerm, answer_type, asked_date_precision, asks, focus_terms, term_occurs
+from govqa.index.gazetteer import Gazetteer, build_gazetteer
+from govqa.index.keyword import tokenize
 from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever, ScoredChunk, describe
 from govqa.index.similarity import cosine_to_each
+from govqa.ingest.chunking import Chunk
 
 logger = logging.getLogger(__name__)
 
-ABSTAIN_MESSAGE = {
-    "en": "The corpus does not cover this question well enough to answer it. The nearest passages are listed below.",
-    "zh": "语料库中没有足够的内容回答这个问题。以下是最接近的段落。",
-}
+LIST_MAX_UNITS = 12  # a whole table or list, up to a sane cap
+
+
+class CorpusVocabulary:
+    """Which names the corpus mentions at all, in either language (built on first use)."""
+
+    def __init__(self, index: CorpusIndex) -> None:
+        self.index = index
+
+    @cached_property
+    def gazetteer(self) -> Gazetteer:
+        return build_gazetteer(list(self.index.documents.values()))
+
+    @cached_property
+    def _all_text(self) -> str:
+        return "\n".join(d.text for d in self.index.documents.values())
+
+    def mentions(self, term: FocusTerm) -> bool:
+        """The corpus names the term: one of its forms verbatim, or every word of it in one page
+        ("深度合成规定" is how a reader shortens 《互联网信息服务深度合成管理规定》)."""
+        return self._mentions(term.text, term.kind, term.equivalents)
+
+    @lru_cache(maxsize=4096)  # noqa: B019  (one vocabulary per index; bounded)
+    def _mentions(self, text: str, kind: str, equivalents: frozenset[str]) -> bool:
+        term = FocusTerm(text, kind, equivalents, 0, 0)
+        if term_occurs(term, self._all_text, self.gazetteer):
+            return True
+        return kind != "year" and any(
+            words and any(words <= terms for terms in self.index.document_terms.values())
+            for words in (frozenset(tokenize(form)) for form in equivalents | {text})
+        )
+
+    @lru_cache(maxsize=8192)  # noqa: B019  (one vocabulary per index; bounded)
+    def _page_names(self, text: str, kind: str, equivalents: frozenset[str], doc_id: str) -> bool:
+        term = FocusTerm(text, kind, equivalents, 0, 0)
+        return term_occurs(term, self.index.documents[doc_id].text, self.gazetteer)
+
+    def in_evidence(self, term: FocusTerm, chunk: Chunk) -> bool:
+        """The passage, read with its page title and section, names the term. A year must be in the
+        passage itself; any other name may be in its page (a passage of the EU AI Act page is about
+        the EU whether or not the sentence says so)."""
+        context = f"{chunk.title}\n{chunk.section}\n{chunk.text}"
+        if term_occurs(term, context, self.gazetteer):
+            return True
+        if term.kind == "year":
+            return False
+        if self._page_names(term.text, term.kind, term.equivalents, chunk.doc_id):
+            return True
+        context_terms = set(tokenize(context))
+        return any(words and words <= context_terms for words in (frozenset(tokenize(f)) for f in term.equivalents))
 
 
 class ExtractiveAnswerer:
@@ -50,6 +106,7 @@ class ExtractiveAnswerer:
         # One threshold, or one per question language ("en", "zh").
         self.min_support = min_support if isinstance(min_support, dict) else {"en": min_support, "zh": min_support}
         self.max_passages = max_passages
+        self.vocabulary = CorpusVocabulary(index)
 
     def _similarities(self, question: str, texts: list[str]) -> list[float] | None:
         embedder = self.index.embedder
@@ -73,20 +130,68 @@ class ExtractiveAnswerer:
 
     def compose(self, question: str, results: list[ScoredChunk]) -> AskResult:
         lang = guess_language(question)
+        asked = answer_type(question)
+        precision = asked_date_precision(question)
+        focus = focus_terms(question, self.vocabulary.gazetteer)
         candidates = candidates_from(results, self.max_passages)
         similarities = self._similarities(question, [c.text for c in candidates])
         ranked = rank_candidates(question, candidates, self.index.idf, similarities)
         support = ranked[0].score if ranked else 0.0
-        decision = answerability.decide(support, lang, self.min_support)
-        if decision.abstain:
+
+        def names(item: RankedCandidate, term: FocusTerm) -> bool:
+            return self.vocabulary.in_evidence(term, item.candidate.scored.chunk)
+
+        # What the question asks for comes first: among units that score near the best, those
+        # that name the question's subjects and state the asked kind of answer lead.
+        ranked = prefer_answers(ranked, focus, names, asked, precision)
+        page_key = lambda doc_id: self.index.documents[doc_id].page_key  # noqa: E731
+        max_units = LIST_MAX_UNITS if asked == "list" else self.max_sentences
+        chosen = select_units(ranked, page_key, max_units)
+        chosen = complete_asks(chosen, ranked, asks(question), precision, page_key)
+        if asked == "list" and chosen:
+            chosen = table_rows_for_list(chosen, self.index.chunks.values(), question, self.index.idf, LIST_MAX_UNITS)
+        checks = [
+            answerability.FocusCheck(
+                term.text, term.kind, self.vocabulary.mentions(term), any(names(item, term) for item in chosen)
+            )
+            for term in focus
+        ]
+        type_found = any(evidence_states(item, asked, precision) for item in chosen)
+        decision = answerability.decide(support, lang, self.min_support, checks, asked, type_found)
+        if decision.abstain or not chosen:
             nearest = [self._citation(i + 1, r.candidate) for i, r in enumerate(ranked[:3])]
-            return AskResult(question, ABSTAIN_MESSAGE[lang], True, [], describe(results), {}, nearest, support)
-        chosen = select_units(ranked, lambda doc_id: self.index.documents[doc_id].page_key, self.max_sentences)
+            return AskResult(
+                question,
+                answerability.explain(decision, lang),
+                True,
+                [],
+                describe(results),
+                {},
+                nearest,
+                support,
+                coverage=decision.coverage if decision.abstain else "not_covered",
+                missing=decision.missing,
+            )
         citations = [self._citation(i + 1, r.candidate) for i, r in enumerate(chosen)]
         separator = "" if lang == "zh" else " "
-        answer = separator.join(f"{c.quote} [{c.n}]" for c in citations)
+        if asked == "list" and len(citations) > 2:
+            answer = "\n".join(f"- {c.quote} [{c.n}]" for c in citations)
+        else:
+            answer = separator.join(f"{c.quote} [{c.n}]" for c in citations)
         sentences = [{"text": c.quote, "citations": [c.n], "supported": True} for c in citations]
-        return AskResult(question, answer, False, citations, describe(results), {}, [], support, sentences=sentences)
+        return AskResult(
+            question,
+            answer,
+            False,
+            citations,
+            describe(results),
+            {},
+            [],
+            support,
+            sentences=sentences,
+            coverage="answered",
+            missing=[],
+        )
 
     def _citation(self, n: int, candidate: Any) -> Citation:
         chunk = candidate.scored.chunk

@@ -7,11 +7,13 @@ retrieval rank, so it can be tested with exact values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from govqa.index.analysis import FocusTerm, SubQuestion, evidence_has_type
 from govqa.index.keyword import tokenize
 from govqa.index.retriever import ScoredChunk
+from govqa.ingest.chunking import Chunk
 from govqa.ingest.sentences import sentence_spans
 
 MIN_UNIT_CHARS = {"en": 12, "zh": 6}
@@ -114,3 +116,98 @@ def select_units(
         doc_for_page[page] = chunk.doc_id
         chosen.append(item)
     return chosen
+
+
+# How much naming the question's subjects, and stating the asked kind of answer, lift a unit.
+# Each is worth about a third of the lexical/semantic score scale, so a unit that does both
+# overtakes a slightly closer paraphrase that does neither, but not a far better match.
+FOCUS_BONUS = 0.15
+TYPE_BONUS = 0.15
+TYPED_ANSWERS = frozenset({"date", "number", "percentage", "money", "yes_no"})
+
+
+def evidence_states(item: RankedCandidate, asked: str, precision: str = "month") -> bool:
+    """Whether a unit states the asked kind of answer (always true for untyped answers)."""
+    if asked not in TYPED_ANSWERS:
+        return True
+    return evidence_has_type(item.candidate.text, asked, precision)
+
+
+def prefer_answers(
+    ranked: Sequence[RankedCandidate],
+    focus: Sequence[FocusTerm],
+    names: Callable[[RankedCandidate, FocusTerm], bool],
+    asked: str,
+    precision: str = "month",
+) -> list[RankedCandidate]:
+    """Re-rank units by what the question asks for: the share of its focus terms a unit names
+    (in its text, page title or section) and whether it states the asked kind of answer."""
+    rescored = []
+    for item in ranked:
+        named = sum(1 for term in focus if names(item, term)) / len(focus) if focus else 0.0
+        typed = 1.0 if asked in TYPED_ANSWERS and evidence_states(item, asked, precision) else 0.0
+        bonus = FOCUS_BONUS * named + TYPE_BONUS * typed
+        rescored.append(RankedCandidate(item.candidate, item.score + bonus, item.lexical, item.semantic))
+    rescored.sort(key=lambda r: (-r.score, r.candidate.rank, r.candidate.start))
+    return rescored
+
+
+def complete_asks(
+    chosen: Sequence[RankedCandidate],
+    ranked: Sequence[RankedCandidate],
+    sub_asks: Sequence[SubQuestion],
+    precision: str,
+    page_key_of: Callable[[str], str],
+) -> list[RankedCandidate]:
+    """A question with several asks ("When … and which …?") gets a unit for each typed ask that
+    the chosen units leave unanswered, when the evidence has one."""
+    result = list(chosen)
+    if len(sub_asks) < 2:
+        return result
+    for ask in sub_asks:
+        if ask.answer_type not in TYPED_ANSWERS or any(evidence_states(r, ask.answer_type, precision) for r in result):
+            continue
+        extra = next(
+            (r for r in ranked if r not in result and evidence_states(r, ask.answer_type, precision)),
+            None,
+        )
+        if extra is not None:
+            result.append(extra)
+    return result
+
+
+def table_rows_for_list(
+    chosen: Sequence[RankedCandidate],
+    chunks: Iterable[Chunk],
+    question: str,
+    idf: Mapping[str, float],
+    cap: int = 12,
+) -> list[RankedCandidate]:
+    """A list question answered by a table row gets the table's other rows that share the
+    question's terms (the whole table when it is small), in the table's order, up to ``cap``."""
+    top = chosen[0]
+    chunk = top.candidate.scored.chunk
+    if chunk.kind != "table_row":
+        return list(chosen)
+    rows = sorted(
+        (c for c in chunks if c.doc_id == chunk.doc_id and c.section == chunk.section and c.kind == "table_row"),
+        key=lambda c: c.start,
+    )
+    # Rows of one table are contiguous; another table in the same section is cut off at a gap.
+    table = [r for r in rows if abs(r.start - chunk.start) < 4000]
+    question_terms = tokenize(question)
+    if len(table) > cap:
+        coverage = {r.id: term_coverage(question_terms, tokenize(r.text), idf) for r in table}
+        table = sorted(sorted(table, key=lambda r: -coverage[r.id])[:cap], key=lambda r: r.start)
+    picked = [
+        RankedCandidate(
+            Candidate(ScoredChunk(row, top.candidate.scored.score), top.candidate.rank, row.start, row.end, row.text),
+            top.score,
+            top.lexical,
+            top.semantic,
+        )
+        for row in table
+    ]
+    seen = {r.candidate.scored.chunk.id for r in picked}
+    rest = [r for r in chosen if r.candidate.scored.chunk.id not in seen]
+    return (picked + rest)[:cap] if len(picked) > 1 else list(chosen)

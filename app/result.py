@@ -31,6 +31,9 @@ class AskResult:
     backend: str = "extractive"
     notice: str = ""  # e.g. why an LLM answer fell back to the extractive one
     sentences: list[dict[str, Any]] = field(default_factory=list)  # per answer sentence: text, citations, supported
+    # answered | partial (the corpus names the subject but not what was asked) | not_covered
+    coverage: str = "answered"
+    missing: list[str] = field(default_factory=list)  # focus terms or the answer type that were not found
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,8 @@ class AskResult:
             "backend": self.backend,
             "notice": self.notice,
             "sentences": self.sentences,
+            "coverage": self.coverage if not self.abstained or self.coverage != "answered" else "not_covered",
+            "missing": self.missing,
         }
 
 

@@ -6,7 +6,10 @@
 - ``typed_spans(text, answer_type)`` / ``evidence_has_type``: where a sentence states a date,
   number, amount, percentage, yes/no marker, list or definition.
 - ``focus_terms(question, gazetteer)``: the names the answer must be about (places, bodies,
-  laws and their identifiers, models), each with its forms in both languages.
+  laws and their identifiers, models), each with its forms in both languages;
+  ``term_occurs`` / ``documents_mentioning`` say whether a text or the corpus mentions one.
+- ``change_question(question)``: whether a question asks what changed between a page's
+  editions or languages (answered by ``govqa diff``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from govqa.index.gazetteer import CJK, NAME_KINDS, Gazetteer, form_pattern
+from govqa.corpus.cjk import CJK, CJK_RANGE
+from govqa.index.gazetteer import NAME_KINDS, Gazetteer, TermIndex
 
 ANSWER_TYPES = ("date", "number", "percentage", "money", "person_or_org", "yes_no", "list", "definition", "other")
 DATE_PRECISIONS = ("year", "month", "day")
@@ -312,8 +316,8 @@ _NUMBER_PATTERNS = (
     re.compile(r"(?<![第零〇一二两三四五六七八九十百千万亿])[零〇一二两三四五六七八九十百千]{2,}[万亿]?"),
     re.compile(
         r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-        r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozen|"
-        r"one-(?:half|third|quarter|fifth|tenth|[a-z]+th))\b",
+        r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozen|half|"
+        r"one-(?:half|third|quarter|fifth|tenth|[a-z]+th)|daily|weekly|monthly|quarterly|annually|yearly)\b",
         re.IGNORECASE,
     ),
 )
@@ -333,6 +337,7 @@ IDENTIFIERS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"\b[A-Z]-\d+(?:-\d+)+\b"), "identifier"),
     (re.compile(r"(?<![\d.])\d{4}/\d{1,4}\b"), "identifier"),
+    (re.compile(r"(?<![\d.])\d{2,4}/(?:19|20)\d{2}\b"), "identifier"),  # Law 132/2025, Royal Decree 729/2023
 )
 _IDENTIFIER_PATTERNS = (
     *(pattern for pattern, _ in IDENTIFIERS),
@@ -371,7 +376,7 @@ _PERSON_PATTERNS = (
     re.compile(rf"\b(?!{_CURRENCY_CODES}\b|API\b|LLM\b|GPU\b|FLOP\b|GDP\b|AGI\b)[A-Z]{{3,}}\b"),
     re.compile(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*"),  # DeepSeek, ByteDance, OpenAI
     re.compile(
-        r"[\u3400-\u9fff]{2,12}?(?:委员会|办公室|管理局|总局|监管局|(?<![外内全局各底顶小])部(?![件分])|厅|院|署|联盟|协会|"
+        rf"[{CJK_RANGE}]{{2,12}}?(?:委员会|办公室|管理局|总局|监管局|(?<![外内全局各底顶小])部(?![件分])|厅|院|署|联盟|协会|"
         r"研究院|研究所|公司|集团|法院|政府|"
         r"中心|大学|实验室|基金会|理事会|人大|网信办)"
     ),
@@ -486,6 +491,7 @@ _NAME_HEADS = frozenset(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'’&\-/]*")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_LOWER_TAIL = re.compile(r"-[a-z][a-z-]*$")
 _QUOTED_TITLE = re.compile(r"《([^《》]{2,60})》")
 _YEAR = re.compile(r"(?<![A-Za-z0-9_/\-.])((?:19|20)\d{2})(?![\d/]|-\d)(?:\s*年)?")
 # jieba's part-of-speech tags for places, organisations and people; it tags a few common
@@ -524,8 +530,13 @@ def _capitalised_runs(question: str) -> list[tuple[int, int]]:
         if possessive:
             end -= len(possessive.group(0))
             word = word[: len(word) - len(possessive.group(0))]
+        # "AI-generated", "GPAI-like": the lower-case tail is a modifier, so the name ends before it.
+        modifier = _LOWER_TAIL.search(word)
+        if modifier and word[0].isupper():
+            end -= len(modifier.group(0))
+            word = word[: len(word) - len(modifier.group(0))]
         if word:
-            tokens.append((match.start(), end, word, bool(possessive)))
+            tokens.append((match.start(), end, word, bool(possessive or modifier)))
     runs: list[list[tuple[int, int, str, bool]]] = []
     for token in tokens:
         start, _end, word, _ = token
@@ -555,7 +566,11 @@ def _capitalised_runs(question: str) -> list[tuple[int, int]]:
     for run in split_runs:
         while run and (run[0][2].lower() in _QUESTION_LEAD_WORDS or run[0][2].lower() in _CONNECTORS):
             run = run[1:]
-        while run and (run[-1][2].lower() in _CONNECTORS or (run[-1][2][0].isdigit() and len(run) == 1)):
+        while run and (
+            run[-1][2].lower() in _CONNECTORS
+            or (run[-1][2][0].isdigit() and len(run) == 1)
+            or (len(run) > 1 and run[-1][2].lower() in GENERIC_WORDS)
+        ):
             run = run[:-1]
         if run and not all(token[2][0].isdigit() for token in run):
             spans.append((run[0][0], run[-1][1]))
@@ -621,9 +636,67 @@ def focus_terms(question: str, gazetteer: Gazetteer) -> list[FocusTerm]:
 
 def term_occurs(term: FocusTerm, text: str, gazetteer: Gazetteer) -> bool:
     """Whether a focus term (any of its forms, in either language) occurs in the text."""
-    if term.kind == "year":
-        return (
-            any(form_pattern(form).search(text) for form in term.equivalents)
-            or re.search(rf"(?<!\d){term.text}(?!\d)", text) is not None
-        )
     return any(gazetteer.occurs_in(form, text) for form in term.equivalents)
+
+
+def documents_mentioning(term: FocusTerm, index: TermIndex) -> set[str]:
+    """Ids of the documents that mention the focus term in any of its forms (empty: the corpus has nothing on it)."""
+    forms = {f for form in term.equivalents for f in index.gazetteer.equivalents(form)}
+    return index.documents_with(sorted(forms))
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions about what changed (answered by `govqa diff` rather than by retrieval)
+
+
+@dataclass(frozen=True)
+class ChangeQuestion:
+    """A question that asks what differs between a page's editions or languages, and the words naming the page."""
+
+    mode: str  # editions | twin
+    subject: str
+
+
+_CHANGE_EN = re.compile(
+    r"\b(?:what|which|how)\b[^?]*\b(?:changed?|changes|is new|was (?:added|removed|dropped)|were (?:added|removed|"
+    r"dropped)|add(?:ed|s)?|remove[sd]?|drop(?:ped|s)?|differ(?:s|ed)?|differences?)\b",
+    re.IGNORECASE,
+)
+_CHANGE_ZH = re.compile(r"变化|变动|更新了|新增|增加了|删除|删去|去掉|不同|区别|差异|改动|修改|改了")
+_EDITION_WORDS = re.compile(
+    r"\b(?:editions?|versions?|April|June|since the (?:April|last|previous))\b|版本|版|四月|六月|4\s*月|6\s*月",
+    re.IGNORECASE,
+)
+_LANGUAGE_SIDES = (
+    re.compile(r"\b(?:English|EN)\b|英文|英语", re.IGNORECASE),
+    re.compile(r"\b(?:Chinese|ZH)\b|中文|汉语", re.IGNORECASE),
+)
+_SUBJECT_NOISE = re.compile(
+    r"\b(?:what|which|how|has|have|did|does|do|is|are|was|were|the|a|an|of|on|in|to|between|and|from|that|one|"
+    r"page|pages|site|edition|editions|version|versions|english|chinese|april|june|2026|changed?|changes|new|added|"
+    r"add|adds|removed|remove|dropped|drop|differ|differs|differences?|say|says|not|than|since|last|previous)\b"
+    r"|[?？,，.。]|中文版|英文版|版本|英文|中文|四月|六月|2026\s*年|\d+\s*月|变化|变动|更新|新增|增加|删除|删去|"
+    r"不同|区别|差异|改动|修改|页面|之间|相比|哪里|哪些|什么|多了|少了|没有|有|了|的|和|与|比|在|中|上|版",
+    re.IGNORECASE,
+)
+
+
+_LACKS = re.compile(r"\b(?:not|only|lacks?|missing)\b|没有|缺少|多了|少了|独有", re.IGNORECASE)
+_POSSESSIVE_END = re.compile(r"^(?:'s|’s)\s*|\s*(?:'s|’s)$")
+
+
+def change_question(question: str) -> ChangeQuestion | None:
+    """Recognise "What changed between the April and June editions of X?" / "X 的中文版比英文版多了什么？".
+
+    ``twin`` when both languages are named, ``editions`` when an edition, version or month
+    is; None for every other question. ``subject`` is what is left to find the page by.
+    """
+    changed = bool(_CHANGE_EN.search(question) or _CHANGE_ZH.search(question))
+    if all(side.search(question) for side in _LANGUAGE_SIDES) and (changed or _LACKS.search(question)):
+        mode = "twin"
+    elif changed and _EDITION_WORDS.search(question):
+        mode = "editions"
+    else:
+        return None
+    subject = re.sub(r"\s+", " ", _SUBJECT_NOISE.sub(" ", question)).strip()
+    return ChangeQuestion(mode, _POSSESSIVE_END.sub("", subject))

@@ -22,7 +22,7 @@ from govqa.ingest.chunking import Chunk
 
 # Same-language passages win ties against their twins: a small boost, measured on the
 # eval set's Chinese questions, that reorders twins without hiding other-language pages.
-SAME_LANGUAGE_BOOST = 1.25
+SAME_LANGUAGE_BOOST = 1.0
 # A page with a newer dated edition in the same language yields to it when both match.
 SUPERSEDED_PENALTY = 0.8
 TWIN_SEED_PAGES = 5  # how many top chunks' pages the cross-language leg expands
@@ -66,6 +66,11 @@ class CorpusIndex:
         self.dense = dense
         self.embedder = embedder
         self.idf = inverse_document_frequencies(list((tokens or {}).values()))
+        # The index terms of each document, to tell whether the corpus names something at all.
+        self.document_terms: dict[str, set[str]] = {}
+        for chunk_id, chunk_tokens in (tokens or {}).items():
+            if chunk_id in self.chunks:
+                self.document_terms.setdefault(self.chunks[chunk_id].doc_id, set()).update(chunk_tokens)
         self.terms = bilingual_terms(documents)
         self.title_terms = {d.id: frozenset(tokenize(d.title)) for d in documents}
         self.superseded = {

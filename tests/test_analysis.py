@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from documents_factory import make_document
 
-from govqa.corpus.documents import Document, Section, Span
+from govqa.corpus.documents import Document
 from govqa.index.analysis import (
     ANSWER_TYPES,
     answer_type,
     asked_date_precision,
     asks,
+    change_question,
+    documents_mentioning,
     evidence_has_type,
     focus_terms,
     is_generic,
@@ -18,53 +21,13 @@ from govqa.index.analysis import (
 )
 from govqa.index.gazetteer import (
     Gazetteer,
+    TermIndex,
     build_gazetteer,
     chinese_number,
     chinese_numeral,
     identifier_variants,
     mixed_title_pair,
 )
-
-
-def make_document(
-    doc_id: str,
-    lang: str,
-    title: str,
-    page_key: str,
-    paragraphs: tuple[str, ...] = (),
-    table_rows: tuple[str, ...] = (),
-    twin_id: str | None = None,
-    metadata: dict[str, str] | None = None,
-    company: str = "",
-) -> Document:
-    """A small document: paragraphs then one table (rows as corpus.markdown writes them)."""
-    pieces: list[tuple[str, str]] = [("paragraph", p) for p in paragraphs] + [("table_row", r) for r in table_rows]
-    text, spans, offset = "", [], 0
-    for kind, piece in pieces:
-        if text:
-            text += "\n"
-            offset += 1
-        spans.append(Span(kind, offset, offset + len(piece), 0))
-        text += piece
-        offset += len(piece)
-    return Document(
-        id=doc_id,
-        source_id="test",
-        source_path=f"{doc_id}.md",
-        url=f"https://example.org/{doc_id}/",
-        lang=lang,
-        title=title,
-        description="",
-        as_of="2026-06-28",
-        edition="June 2026 English edition" if lang == "en" else "June 2026 Chinese edition",
-        page_key=page_key,
-        text=text,
-        sections=[Section(title, 0, "", (title,), 0, len(text))],
-        spans=spans,
-        twin_id=twin_id,
-        metadata=metadata or {},
-        company=company,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -298,6 +261,8 @@ def test_date_precision_gate() -> None:
         ("The threshold is 45 million users and 4500 万 in Chinese.", "number", ["45 million", "4500 万"]),
         ("Models above 10^26 operations must report.", "number", ["10^26"]),
         ("The committee has at least seven members.", "number", ["seven"]),
+        ("Roughly half of the labs publish reports quarterly.", "number", ["half", "quarterly"]),
+        ("Royal Decree 729/2023 created the agency.", "number", []),
         ("Article 50 and EO 14110 and 第七条 and GB 45438-2025 name rules.", "number", []),
         ("这是一个重要的框架。", "number", []),
     ],
@@ -414,6 +379,8 @@ def test_occurs_in_either_language(gazetteer: Gazetteer) -> None:
     assert not gazetteer.occurs_in("Brazil", "Brazilian coffee is popular.")
     assert not gazetteer.occurs_in("US", "Let us see what the rules say.")
     assert gazetteer.occurs_in("US", "The US has no federal AI law.")
+    assert gazetteer.occurs_in("Safety & Security Committee", "its Safety and Security Committee met")
+    assert gazetteer.occurs_in("Research and Development Plan", "the Research & Development Plan")
     # 印度 inside 印度尼西亚 (Indonesia) is not India.
     assert not gazetteer.occurs_in("India", "印度尼西亚发布了人工智能路线图。")
     assert gazetteer.occurs_in("India", "印度发布了人工智能治理指南。")
@@ -452,6 +419,19 @@ def test_focus_terms_english(gazetteer: Gazetteer) -> None:
         ("Qwen 3.5", "name"),
         ("Kimi K2", "name"),
     ]
+    # A lower-case tail ends a name ("GPAI-like"), and trailing generic words are dropped.
+    assert _focus("Does the Widget Code on AI-generated content create a GPAI-like category?", gazetteer) == [
+        ("Widget Code", "name"),
+        ("GPAI", "name"),
+    ]
+    assert _focus("Which crimes does Italy's Law 132/2025 create?", gazetteer) == [
+        ("Italy", "place"),
+        ("132/2025", "identifier"),
+    ]
+    assert _focus("What does Article 5 of the Widget Office AI rules say?", gazetteer) == [
+        ("Article 5", "article"),
+        ("Widget Office", "name"),
+    ]
     assert _focus("What obligations does Canada's Artificial Intelligence and Data Act impose?", gazetteer) == [
         ("Canada", "place"),
         ("Artificial Intelligence and Data Act", "name"),
@@ -471,6 +451,10 @@ def test_focus_terms_chinese(gazetteer: Gazetteer) -> None:
         ("首尔小部件承诺", "name"),
     ]
     assert _focus("GB 45438-2025 何时实施？", gazetteer) == [("GB 45438-2025", "identifier")]
+    assert _focus("意大利第 132/2025 号法律规定了什么？", gazetteer) == [
+        ("意大利", "place"),
+        ("132/2025", "identifier"),
+    ]
 
 
 def test_focus_terms_carry_both_languages(gazetteer: Gazetteer) -> None:
@@ -502,3 +486,54 @@ def test_year_focus_term_matches_both_scripts(gazetteer: Gazetteer) -> None:
     assert year.equivalents == {"2021", "2021年"}
     assert term_occurs(year, "上海2021年的数据", gazetteer)
     assert not term_occurs(year, "the 20215 figure", gazetteer)
+
+
+def test_term_index_finds_the_documents_that_mention_a_term(documents: list[Document], gazetteer: Gazetteer) -> None:
+    index = TermIndex.from_documents(documents, gazetteer)
+    (act,) = focus_terms("Which companies signed under the Widget Safety Act?", gazetteer)
+    assert documents_mentioning(act, index) == {"en/rules/eu/widget-act", "zh/rules/eu/widget-act"}
+    (acme,) = focus_terms("艾克米何时成立？", gazetteer)
+    # Its forms include the slug "acme", which the pledge table's "Acme" column also names.
+    assert documents_mentioning(acme, index) == {
+        "en/companies/acme",
+        "zh/companies/acme",
+        "en/rules/eu/widget-act",
+        "zh/rules/eu/widget-act",
+    }
+    (brazil,) = focus_terms("What does Brazil's bill say?", gazetteer)
+    assert documents_mentioning(brazil, index) == set()
+    assert index.occurs_anywhere(["中国"]) and not index.occurs_anywhere(["Brazil", "巴西"])
+    # The pre-check is a substring test; the pattern still decides: "Acme" is not "Acmes".
+    assert TermIndex({"d": "Acmes everywhere"}, gazetteer).documents_with(["Acme"]) == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What changed between the April and June editions of the Acme profile?", ("editions", "Acme profile")),
+        ("What did the June 2026 edition of the US federal rules page add?", ("editions", "US federal rules")),
+        ("Acme 页面的 6 月版本新增了什么？", ("editions", "Acme")),
+        (
+            "What does the Chinese page on the Widget Safety Act say that the English one does not?",
+            ("twin", "Widget Safety Act"),
+        ),
+        ("小部件安全法的中文版和英文版有什么不同？", ("twin", "小部件安全法")),
+        ("小部件安全法中文版比英文版多了什么？", ("twin", "小部件安全法")),
+    ],
+)
+def test_change_questions_are_recognised(question: str, expected: tuple[str, str]) -> None:
+    found = change_question(question)
+    assert found is not None and (found.mode, found.subject) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did the Widget Safety Act enter into force?",
+        "How does the EU AI Act differ from China's rules?",
+        "Which companies were added to the Seoul pledge?",
+        "该法何时施行？",
+    ],
+)
+def test_other_questions_are_not_change_questions(question: str) -> None:
+    assert change_question(question) is None
