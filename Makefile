@@ -13,9 +13,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# torch first: the CPU build on this machine's disk, before anything pulls a CUDA build.
+# torch first, before anything pulls a CUDA build. Where the default package index serves a
+# CUDA build, point at the CPU wheels: make TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+TORCH_INDEX_URL ?=
+TORCH_PIP_ARGS := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 $(INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q $(TORCH_PIP_ARGS) torch==2.13.0
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 

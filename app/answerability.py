@@ -55,13 +55,22 @@ def decide(
     focus: Sequence[FocusCheck] = (),
     answer_type: str = "other",
     type_found: bool = True,
+    answered_asks: int = 0,
 ) -> Decision:
-    """Answered, partial or not covered, with what is missing."""
+    """Answered, partial or not covered, with what is missing. ``answered_asks``: of a question
+    with several asks, how many have every focus term they name in the evidence."""
     found = [f.term for f in focus if f.in_evidence]
     absent = [f.term for f in focus if not f.in_corpus and f.kind != "year"]
     if absent:
         return Decision("not_covered", absent, found, "not in the corpus")
     off_topic = [f.term for f in focus if not f.in_evidence]
+    # A place is often the setting, not the subject ("the EU's Product Liability Directive"):
+    # its absence counts only when nothing else the question names was found either.
+    if any(f.in_evidence and f.kind != "place" for f in focus):
+        off_topic = [f.term for f in focus if not f.in_evidence and f.kind != "place"]
+    if off_topic and answered_asks:
+        # Several asks, one fully found: answer it and say which names the evidence leaves out.
+        return Decision("answered", off_topic, found, "one ask is not answered")
     if off_topic:
         return Decision("partial" if found else "not_covered", off_topic, found, "not in the chosen evidence")
     if answer_type in CHECKED_TYPES and not type_found:
@@ -117,3 +126,12 @@ def explain(decision: Decision, lang: str) -> str:
         if zh
         else "The corpus does not cover this question well enough to answer it. The nearest passages are listed below."
     )
+
+
+def unanswered_part(decision: Decision, lang: str) -> str:
+    """For an answer that leaves one ask open: which names the evidence does not cover ("" if none)."""
+    if decision.abstain or not decision.missing:
+        return ""
+    if lang == "zh":
+        return f"语料库没有回答问题中关于{'、'.join(decision.missing)}的部分。"
+    return f"The corpus does not answer the part of the question about {' / '.join(decision.missing)}."

@@ -237,7 +237,7 @@ class ChatService:
     ) -> dict[str, Any]:
         """The ``ask`` API: the same object as ``govqa ask --json``."""
         filters = Filters(lang=list(lang or []), jurisdiction=list(jurisdiction or []), company=list(company or []))
-        return self.pipeline.ask(question, filters).to_json()  # type: ignore[no-any-return]
+        return self.pipeline.ask(question, filters).to_json()
 
     def rate(
         self, turns: list[dict[str, Any]] | None, index: Any, liked: Any, comment: str = ""

@@ -6,11 +6,47 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from govqa.app.diff_cmd import diff_command
+
+try:  # typer 0.2x ships its own copy of click, and raises that copy's errors
+    from typer._click.exceptions import UsageError
+except ImportError:  # older typer uses click itself
+    from click.exceptions import UsageError  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from govqa.settings import Settings
+
+
+class OneLineErrors(TyperGroup):
+    """Click's usage errors (unknown option, missing argument, bad value) as one ``Error:`` line, exit code 1.
+
+    Typer would print a usage box and exit with 2; every govqa mistake reads the same instead.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as error:
+            _usage_failure(error)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as error:
+            _usage_failure(error)
+
+
+def _usage_failure(error: UsageError) -> NoReturn:
+    if type(error).__name__ == "NoArgsIsHelpError":  # `govqa` alone: the help, as Click shows it
+        raise error
+    where = error.ctx.command_path if error.ctx else "govqa"
+    fail(f"{error.format_message().rstrip('.')} in `{where}`; see `{where} --help`.")
+
 
 app = typer.Typer(
     name="govqa",
@@ -18,6 +54,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
 )
 
 LANGUAGES = ("en", "zh")
@@ -37,7 +74,14 @@ CompanyOption = Annotated[
 ]
 
 
-def _settings(**overrides: Any) -> Any:
+def fail(error: Exception | str) -> NoReturn:
+    """End a command on a user mistake: one line ``Error: <what> in <where>; <how to fix>``, exit code 1."""
+    typer.echo(f"Error: {error}", err=True)
+    raise typer.Exit(1)
+
+
+def cli_settings(**overrides: Any) -> Settings:
+    """The settings, or a one-line error naming the setting that is wrong."""
     from pydantic import ValidationError
 
     from govqa.settings import load_settings
@@ -47,24 +91,47 @@ def _settings(**overrides: Any) -> Any:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise typer.BadParameter(f"setting {where}: {first['msg']}") from None
+        variable = "GOVQA_" + "_".join(str(p) for p in first["loc"]).upper()
+        fail(f"{first['msg']} in setting {where} ({variable} or the config file); fix or unset it.")
     except FileNotFoundError as error:
-        raise typer.BadParameter(str(error)) from None
+        fail(error)
 
 
-def _fail(error: Exception) -> None:
-    typer.echo(f"Error: {error}", err=True)
-    raise typer.Exit(1)
+def check_settings(settings: Settings) -> None:
+    """Settings mistakes found before any index work (embedder name, answer backend)."""
+    from govqa.app.answerers import ANSWERERS
+    from govqa.index.embedders import EmbedderError, check_embedder
+
+    try:
+        check_embedder(settings.embedder)
+    except EmbedderError as error:
+        fail(error)
+    if settings.answer.backend not in ANSWERERS:
+        fail(
+            f"Unknown answer backend {settings.answer.backend!r} in GOVQA_ANSWER_BACKEND; "
+            f"use one of {', '.join(sorted(ANSWERERS))}."
+        )
 
 
-def user_errors() -> tuple[type[Exception], ...]:
-    """Exceptions that mean the user must change something; shown as one line, never a traceback."""
+def check_choices(option: str, values: list[str], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        fail(f"Unknown value {unknown[0]!r} in {option}; use one of {', '.join(allowed)}.")
+
+
+# evals/cli.py imports these names; the public ones are fail and cli_settings.
+_fail = fail
+_settings = cli_settings
+
+
+def user_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
+    """Exceptions that mean the user must change something (plus a command's own); shown as one line."""
     from govqa.app.result import QuestionError
     from govqa.corpus.sources import SourceError
     from govqa.index.embedders import EmbedderError
     from govqa.index.vector import VectorStoreError
 
-    return (QuestionError, SourceError, EmbedderError, VectorStoreError, FileNotFoundError, ValueError)
+    return (QuestionError, SourceError, EmbedderError, VectorStoreError, FileNotFoundError, ValueError, *more)
 
 
 def ensure_index(settings: Any, quiet: bool = False) -> None:
@@ -112,11 +179,12 @@ def ingest(
 ) -> None:
     """Build or update the index (only new or changed pages are embedded)."""
     overrides = {"embedder": embedder} if embedder else {}
-    settings = _settings(**overrides)
+    settings = cli_settings(**overrides)
+    check_settings(settings)
     try:
         report = _ingest(settings, quiet=as_json)
     except user_errors() as error:
-        _fail(error)
+        fail(error)
     if as_json:
         from dataclasses import asdict
 
@@ -141,22 +209,19 @@ def ask(
     from govqa.app.pipeline import build_pipeline
     from govqa.index.retriever import Filters
 
-    settings = _settings()
+    # Every flag and setting is checked before the index is built or opened.
+    settings = cli_settings()
     if top_k is not None:
         if top_k < 1:
-            raise typer.BadParameter("--top-k must be at least 1")
+            fail(f"--top-k is {top_k} in `govqa ask`; give 1 or more.")
         settings.retrieval.top_k = top_k
+    check_choices("--lang", lang or [], LANGUAGES)
+    check_choices("--jurisdiction", jurisdiction or [], JURISDICTIONS)
+    check_settings(settings)
+    filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
     try:
         ensure_index(settings, quiet=as_json)
         pipeline = build_pipeline(settings)
-        filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
-        for option, values, allowed in (
-            ("--lang", filters.lang, LANGUAGES),
-            ("--jurisdiction", filters.jurisdiction, JURISDICTIONS),
-        ):
-            unknown = sorted(set(values) - set(allowed))
-            if unknown:
-                raise typer.BadParameter(f"{option} {unknown[0]!r}: use one of {', '.join(allowed)}")
         streaming = as_streaming(pipeline.answerer) if stream and not as_json else None
         if streaming is not None:
             result: Any = None
@@ -171,7 +236,7 @@ def ask(
             if not as_json:
                 typer.echo(result.answer)
     except user_errors() as error:
-        _fail(error)
+        fail(error)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -189,18 +254,21 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port. Default: GOVQA_SERVER_PORT or 7860.")] = None,
 ) -> None:
     """Serve the web chat (builds the index first if there is none)."""
-    settings = _settings()
+    settings = cli_settings()
     if host:
         settings.server.host = host
     if port:
         settings.server.port = port
-    try:
-        ensure_index(settings)
-        from govqa.app.web import serve as serve_web
+    check_settings(settings)
+    from govqa.app.web import parse_auth
+    from govqa.app.web import serve as serve_web
 
+    try:
+        parse_auth(settings)  # a malformed GOVQA_AUTH is reported before the index is built
+        ensure_index(settings)
         serve_web(settings)
     except user_errors() as error:
-        _fail(error)
+        fail(error)
 
 
 app.command("diff")(diff_command)
@@ -211,19 +279,37 @@ app.add_typer(feedback_app, name="feedback")
 
 @feedback_app.command("export")
 def feedback_export(
-    out: Annotated[str, typer.Option("--out", help="JSONL file to write; '-' for standard output. Default: -.")] = "-",
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help="JSONL file to write (a bare name goes into the data folder); '-' for standard output. Default: -.",
+        ),
+    ] = "-",
 ) -> None:
     """Write thumbs-down answers as candidate eval questions (eval schema, JSONL)."""
 
     from govqa.app.feedback import FeedbackStore, feedback_path
 
-    settings = _settings()
+    settings = cli_settings()
     path = feedback_path(settings.data_dir)
     if not path.is_file():
-        _fail(FileNotFoundError(f"No feedback yet: {path} does not exist (rate answers in `govqa serve` first)."))
+        fail(f"No feedback yet in {path}; rate answers in `govqa serve` first.")
     store = FeedbackStore(path)
-    count = store.export_candidates(sys.stdout if out == "-" else Path(out))
-    typer.echo(f"Wrote {count} candidate question(s){'' if out == '-' else f' to {out}'}.", err=True)
+    if out == "-":
+        count = store.export_candidates(sys.stdout)
+        typer.echo(f"Wrote {count} candidate question(s).", err=True)
+        return
+    target = output_path(out, settings.data_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    count = store.export_candidates(target)
+    typer.echo(f"Wrote {count} candidate question(s) to {target}.", err=True)
+
+
+def output_path(out: str, data_dir: Path) -> Path:
+    """A bare file name goes into the data folder; a path with a folder part (or absolute) is kept."""
+    path = Path(out).expanduser()
+    return path if path.is_absolute() or path.parent != Path(".") else data_dir / path
 
 
 def main() -> None:

@@ -290,12 +290,12 @@ def diff_command(
     ] = None,
 ) -> None:
     """Show what changed between a page's editions (or what its twin says that it does not)."""
-    from govqa.app.cli import _fail, _settings, user_errors
+    from govqa.app.cli import cli_settings, fail, user_errors
     from govqa.app.pipeline import index_dir_for
     from govqa.index.embedders import build_embedder
     from govqa.index.store import read_documents
 
-    settings = _settings()
+    settings = cli_settings()
     index_dir = index_dir_for(settings)
     try:
         if not (index_dir / "documents.jsonl").is_file():
@@ -305,6 +305,6 @@ def diff_command(
         a, b = twin_pair(documents, candidates) if twin else edition_pair(documents, candidates)
         embedder = build_embedder(settings.embedder)
         result = diff_documents(a, b, embedder.get_text_embedding_batch, "twin" if twin else "editions", floor)
-    except (PageError, *user_errors()) as error:
-        _fail(error)
+    except user_errors(PageError) as error:
+        fail(error)
     typer.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else format_diff(result))

@@ -10,6 +10,7 @@ from typing import Any
 from govqa.app import answerability
 from govqa.app.citations import Citation, cite
 from govqa.app.extractive import (
+    TYPED_ANSWERS,
     RankedCandidate,
     candidates_from,
     complete_asks,
@@ -60,7 +61,7 @@ class CorpusVocabulary:
         term = FocusTerm(text, kind, equivalents, 0, 0)
         if term_occurs(term, self._all_text, self.gazetteer):
             return True
-        return kind != "year" and any(
+        return not any(ch.isdigit() for ch in text) and any(
             words and any(words <= terms for terms in self.index.document_terms.values())
             for words in (frozenset(tokenize(form)) for form in equivalents | {text})
         )
@@ -70,17 +71,22 @@ class CorpusVocabulary:
         term = FocusTerm(text, kind, equivalents, 0, 0)
         return term_occurs(term, self.index.documents[doc_id].text, self.gazetteer)
 
-    def in_evidence(self, term: FocusTerm, chunk: Chunk) -> bool:
-        """The passage, read with its page title and section, names the term. A year must be in the
-        passage itself; any other name may be in its page (a passage of the EU AI Act page is about
-        the EU whether or not the sentence says so)."""
+    def in_evidence(self, term: FocusTerm, chunk: Chunk, strict_years: bool = True) -> bool:
+        """The passage, read with its page title and section, names the term. A name may be in its
+        page (a passage of the EU AI Act page is about the EU whether or not the sentence says
+        so); a year must be in the passage itself when the question asks for a date or a figure
+        (a 2022 figure does not answer "2021 GDP"), in its page otherwise."""
         context = f"{chunk.title}\n{chunk.section}\n{chunk.text}"
         if term_occurs(term, context, self.gazetteer):
             return True
-        if term.kind == "year":
+        if term.kind == "year" and strict_years:
             return False
         if self._page_names(term.text, term.kind, term.equivalents, chunk.doc_id):
             return True
+        # Every word of a name, in any order ("Labeling Measures" in "Measures for Labeling …"); not
+        # for names with figures, where "Grok 5" must not match "Grok" and "2025-05".
+        if any(ch.isdigit() for ch in term.text):
+            return False
         context_terms = set(tokenize(context))
         return any(words and words <= context_terms for words in (frozenset(tokenize(f)) for f in term.equivalents))
 
@@ -97,7 +103,7 @@ class ExtractiveAnswerer:
         index: CorpusIndex,
         retriever: HybridRetriever,
         max_sentences: int = 4,
-        min_support: float | dict[str, float] = 0.37,
+        min_support: float | dict[str, float] = 0.25,
         max_passages: int = 6,
     ) -> None:
         self.index = index
@@ -138,16 +144,19 @@ class ExtractiveAnswerer:
         ranked = rank_candidates(question, candidates, self.index.idf, similarities)
         support = ranked[0].score if ranked else 0.0
 
+        strict_years = asked in TYPED_ANSWERS
+
         def names(item: RankedCandidate, term: FocusTerm) -> bool:
-            return self.vocabulary.in_evidence(term, item.candidate.scored.chunk)
+            return self.vocabulary.in_evidence(term, item.candidate.scored.chunk, strict_years)
 
         # What the question asks for comes first: among units that score near the best, those
         # that name the question's subjects and state the asked kind of answer lead.
-        ranked = prefer_answers(ranked, focus, names, asked, precision)
+        ranked = prefer_answers(ranked, focus, names, asked, precision, self.index.superseded)
         page_key = lambda doc_id: self.index.documents[doc_id].page_key  # noqa: E731
         max_units = LIST_MAX_UNITS if asked == "list" else self.max_sentences
         chosen = select_units(ranked, page_key, max_units)
-        chosen = complete_asks(chosen, ranked, asks(question), precision, page_key)
+        sub_asks = asks(question)
+        chosen = complete_asks(chosen, ranked, sub_asks, precision, page_key)
         if asked == "list" and chosen:
             chosen = table_rows_for_list(chosen, self.index.chunks.values(), question, self.index.idf, LIST_MAX_UNITS)
         checks = [
@@ -157,7 +166,13 @@ class ExtractiveAnswerer:
             for term in focus
         ]
         type_found = any(evidence_states(item, asked, precision) for item in chosen)
-        decision = answerability.decide(support, lang, self.min_support, checks, asked, type_found)
+        found_terms = {term.start for term, check in zip(focus, checks, strict=True) if check.in_evidence}
+        answered_asks = 0
+        if len(sub_asks) > 1:
+            for ask in sub_asks:
+                own = [term.start for term in focus if ask.start <= term.start < ask.end]
+                answered_asks += bool(own) and all(start in found_terms for start in own)
+        decision = answerability.decide(support, lang, self.min_support, checks, asked, type_found, answered_asks)
         if decision.abstain or not chosen:
             nearest = [self._citation(i + 1, r.candidate) for i, r in enumerate(ranked[:3])]
             return AskResult(
@@ -190,7 +205,8 @@ class ExtractiveAnswerer:
             support,
             sentences=sentences,
             coverage="answered",
-            missing=[],
+            missing=decision.missing,
+            notice=answerability.unanswered_part(decision, lang),
         )
 
     def _citation(self, n: int, candidate: Any) -> Citation:

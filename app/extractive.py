@@ -7,7 +7,7 @@ retrieval rank, so it can be tested with exact values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from govqa.index.analysis import FocusTerm, SubQuestion, evidence_has_type
@@ -124,13 +124,18 @@ def select_units(
 FOCUS_BONUS = 0.15
 TYPE_BONUS = 0.15
 TYPED_ANSWERS = frozenset({"date", "number", "percentage", "money", "yes_no"})
+FIGURES = frozenset({"number", "percentage", "money"})
+SUPERSEDED_PENALTY = 0.05
 
 
 def evidence_states(item: RankedCandidate, asked: str, precision: str = "month") -> bool:
     """Whether a unit states the asked kind of answer (always true for untyped answers)."""
     if asked not in TYPED_ANSWERS:
         return True
-    return evidence_has_type(item.candidate.text, asked, precision)
+    # A figure answers a figure: "how high is the fine" is answered by "3% of turnover" as well
+    # as by "EUR 35 million", so money and percentages are checked as numbers (which include both).
+    checked = "number" if asked in FIGURES else asked
+    return evidence_has_type(item.candidate.text, checked, precision)
 
 
 def prefer_answers(
@@ -139,14 +144,18 @@ def prefer_answers(
     names: Callable[[RankedCandidate, FocusTerm], bool],
     asked: str,
     precision: str = "month",
+    superseded: Container[str] = (),
 ) -> list[RankedCandidate]:
     """Re-rank units by what the question asks for: the share of its focus terms a unit names
-    (in its text, page title or section) and whether it states the asked kind of answer."""
+    (in its text, page title or section) and whether it states the asked kind of answer. A unit
+    of a page that has a newer edition loses a little, so where two editions of a row disagree
+    the newer one is quoted."""
     rescored = []
     for item in ranked:
         named = sum(1 for term in focus if names(item, term)) / len(focus) if focus else 0.0
         typed = 1.0 if asked in TYPED_ANSWERS and evidence_states(item, asked, precision) else 0.0
-        bonus = FOCUS_BONUS * named + TYPE_BONUS * typed
+        older = SUPERSEDED_PENALTY if item.candidate.scored.chunk.doc_id in superseded else 0.0
+        bonus = FOCUS_BONUS * named + TYPE_BONUS * typed - older
         rescored.append(RankedCandidate(item.candidate, item.score + bonus, item.lexical, item.semantic))
     rescored.sort(key=lambda r: (-r.score, r.candidate.rank, r.candidate.start))
     return rescored

@@ -115,7 +115,7 @@ class ChatEndpoint:
         return f"ChatEndpoint(url={self.url!r}, model={self.model!r})"
 
     def _delay(self, attempt: int, failure: _AttemptFailed | None) -> float:
-        delay = self.backoff * (2 ** (attempt - 1))
+        delay = self.backoff * 2.0 ** (attempt - 1)
         if failure is not None and failure.retry_after is not None:
             delay = max(delay, failure.retry_after)
         return min(delay, MAX_BACKOFF_SECONDS)

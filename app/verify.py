@@ -365,23 +365,28 @@ def verify_sentences(
 def best_span(claim: str, passage: str) -> tuple[int, int]:
     """The passage sentence that shares most content words with claim (offsets in passage).
 
-    Ties go to the earlier sentence; instruction-like sentences are never chosen. With
-    no shared word at all, the whole passage is the quote.
+    Ties go to the earlier sentence. Instruction-like sentences are never quoted: with no
+    shared word at all, the quote is the longest run of consecutive sentences without one
+    (the whole passage when it has none); a passage that is all instruction gives an
+    empty span at its start.
     """
     wanted = set(tokenize(claim)) | numbers_in(claim)
     best: tuple[int, int] | None = None
     best_score = 0
+    run: tuple[int, int] | None = None  # the current run of clean sentences
+    longest: tuple[int, int] | None = None
     for start, end in sentence_spans(passage):
         text = passage[start:end]
         if INJECTION.search(text):
+            run = None
             continue
+        run = (run[0], end) if run else (start, end)
+        if longest is None or run[1] - run[0] > longest[1] - longest[0]:
+            longest = run
         score = len(wanted & (set(tokenize(text)) | numbers_in(text)))
         if score > best_score:
             best, best_score = (start, end), score
-    if best is None:
-        start = len(passage) - len(passage.lstrip())
-        return start, len(passage.rstrip())
-    return best
+    return best or longest or (0, 0)
 
 
 def render_answer(

@@ -80,7 +80,8 @@ def build_app(pipeline: Pipeline, settings: Settings, feedback: FeedbackStore | 
     import gradio as gr
 
     service = ChatService(pipeline, settings, feedback or FeedbackStore(feedback_path(settings.data_dir)))
-    with gr.Blocks(title="govqa — cited answers on AI governance", analytics_enabled=False) as demo:
+    demo = gr.Blocks(title="govqa — cited answers on AI governance", analytics_enabled=False)
+    with demo:
         gr.Markdown(
             "### govqa: cited answers on AI governance\n"
             "Ask in English or Chinese. Every sentence of an answer is quoted from a page; "
@@ -247,6 +248,7 @@ def wire_copy(page: Page) -> None:
 def add_ask_api(service: ChatService) -> None:
     """The ``/ask`` API endpoint (gradio_client), with errors as short gr.Error messages."""
     import gradio as gr
+    from gradio.events import api  # where gr.api lives (gradio's __init__ does not list it in __all__)
 
     def ask(
         question: str,
@@ -263,7 +265,7 @@ def add_ask_api(service: ChatService) -> None:
             logger.exception("api_ask_failed question=%r", question)
             raise gr.Error(f"Something went wrong while answering ({type(error).__name__}).") from None
 
-    gr.api(ask, api_name="ask")
+    api(ask, api_name="ask")
 
 
 def serve(settings: Settings) -> None:

@@ -91,7 +91,7 @@ _MONEY_ZH = re.compile(
 _MONEY_ASK_ZH = re.compile(r"多少|多高|几|最高|最低|上限|是什么|何")
 _NUMBER_EN = re.compile(
     r"\bhow (?:many|much|large|big|long|old|often|high|far|wide|fast)\b|"
-    r"\bwhat (?:is |was |are |were )?(?:the )?(?:\w+[\s-]+){0,3}?(?:number|count|amount|total|size|threshold|limit|"
+    r"\bwhat (?:is |was |are |were )?(?:the )?(?:[\w'’]+[\s-]+){0,3}?(?:number|count|amount|total|size|threshold|limit|"
     r"ceiling|cap|quantity|minimum|maximum|duration|period|age)\b",
     re.IGNORECASE,
 )

@@ -147,16 +147,23 @@ EMBEDDERS: dict[str, Callable[[], BaseEmbedding]] = {
 }
 
 
-def build_embedder(name: str) -> BaseEmbedding:
-    """An embedder by registry name, or a local sentence-transformers model path."""
-    if name in EMBEDDERS:
-        return EMBEDDERS[name]()
-    if Path(name).expanduser().is_dir():
-        return _sentence_transformer(str(Path(name).expanduser()), name)
+def check_embedder(name: str) -> None:
+    """EmbedderError unless name is in the registry or a local folder; loads nothing."""
+    if name in EMBEDDERS or Path(name).expanduser().is_dir():
+        return
     known = ", ".join(sorted(EMBEDDERS))
     raise EmbedderError(
-        f"Unknown embedder {name!r}: use one of {known}, or the path of a sentence-transformers model folder."
+        f"Unknown embedder {name!r} in GOVQA_EMBEDDER (or --embedder); "
+        f"use one of {known}, or the path of a sentence-transformers model folder."
     )
+
+
+def build_embedder(name: str) -> BaseEmbedding:
+    """An embedder by registry name, or a local sentence-transformers model path."""
+    check_embedder(name)
+    if name in EMBEDDERS:
+        return EMBEDDERS[name]()
+    return _sentence_transformer(str(Path(name).expanduser()), name)
 
 
 def embedder_identity(name: str) -> str:

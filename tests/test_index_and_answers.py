@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from govqa.app.cli import app
@@ -106,9 +109,9 @@ def test_extractive_answer_cites_exact_passages(fixture_pipeline) -> None:  # ty
     assert first.as_of in ("2026-04-21", "2026-06-28")
     document = fixture_pipeline.index.documents[first.doc_id]
     assert document.text[first.start : first.end] == first.quote
-    # Every sentence of the answer is a quote followed by its marker.
-    rebuilt = " ".join(f"{c.quote} [{c.n}]" for c in result.citations)
-    assert result.answer == rebuilt
+    # The whole answer, exactly: the one quoted sentence and its marker.
+    assert result.answer == "It entered into force on 1 March 2025. [1]"
+    assert [(c.n, c.quote) for c in result.citations] == [(1, "It entered into force on 1 March 2025.")]
 
 
 def test_chinese_question_prefers_chinese_twin(fixture_pipeline) -> None:  # type: ignore[no-untyped-def]
@@ -139,13 +142,41 @@ def test_unanswerable_question_abstains_with_nearest_passages(fixture_pipeline) 
 
 def test_filters_restrict_sources(fixture_pipeline) -> None:  # type: ignore[no-untyped-def]
     result = fixture_pipeline.ask("Widget Safety Act fines", Filters(lang=["zh"]))
-    assert {r["page_url"] for r in result.retrieved} <= {
-        "https://example.org/zh/rules/eu/widget-act/",
-        "https://example.org/zh/rules/china/labeling-rules/",
-        "https://example.org/archives/china/sample-notice.html",
-    }
+    assert result.retrieved, "the filter must keep the Chinese pages, not empty the result"
+    assert {fixture_pipeline.index.chunks[r["chunk_id"]].lang for r in result.retrieved} == {"zh"}
+    assert result.retrieved[0]["page_url"] == "https://example.org/zh/rules/eu/widget-act/"
+    unfiltered = fixture_pipeline.ask("Widget Safety Act fines")
+    assert "en" in {fixture_pipeline.index.chunks[r["chunk_id"]].lang for r in unfiltered.retrieved}
     companies = fixture_pipeline.ask("Widget Safety Pledge", Filters(company=["acme"]))
     assert {r["page_url"] for r in companies.retrieved} == {"https://example.org/en/companies/acme/"}
+
+
+class ParaphraseEmbedding(embedders.FakeEmbedding):
+    """The fake embedder, plus what a real model knows: a few paraphrases embed like the words they mean."""
+
+    PARAPHRASES: ClassVar[dict[str, str]] = {"authority": "regulator", "penalizes": "fines", "appliance": "widget"}
+    dimensions: int = 4096  # few hash collisions: only shared words (and paraphrases) make texts similar
+
+    def _vector(self, text: str) -> list[float]:
+        return super()._vector(re.sub(r"[a-z]+", lambda m: self.PARAPHRASES.get(m[0], m[0]), text.lower()))
+
+
+def test_dense_leg_finds_a_passage_that_shares_no_keyword_with_the_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(embedders.EMBEDDERS, "fake", ParaphraseEmbedding)
+    settings = fixture_settings(tmp_path / "data")
+    run_ingest(settings)
+    pipeline = build_pipeline(settings)
+    question = "Which authority penalizes appliance makers?"
+    assert pipeline.index.keyword.search(question, 10) == []  # no word of the question is in the corpus
+    results = pipeline.retriever.search(question)
+    top = results[0]
+    assert top.legs == {"dense": 1} and top.similarity is not None and top.similarity > 0.5
+    assert "The regulator is the European Widget Office." in top.chunk.text
+    assert all("bm25" not in r.legs for r in results)
+    bm25_only = build_pipeline(fixture_settings(tmp_path / "data", retrieval={"legs": ["bm25"]}))
+    assert bm25_only.retriever.search(question) == []
 
 
 def test_question_too_long_and_empty(fixture_pipeline) -> None:  # type: ignore[no-untyped-def]
@@ -192,7 +223,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["ingest"], env={**env, "GOVQA_SOURCES_FILE": str(tmp_path / "none.toml")})
     assert missing.exit_code == 1 and "No source manifest" in missing.output
     bad_filter = runner.invoke(app, ["ask", "--lang", "fr", "widgets"], env=env)
-    assert bad_filter.exit_code == 2 and "--lang 'fr': use one of en, zh" in bad_filter.output
+    assert bad_filter.exit_code == 1 and "Error: Unknown value 'fr' in --lang; use one of en, zh." in bad_filter.output
     setting = runner.invoke(app, ["ingest"], env={**env, "GOVQA_RETRIEVAL_TOP_K": "0"})
     assert setting.exit_code != 0 and "retrieval.top_k" in setting.output
 
@@ -276,22 +307,38 @@ def test_source_is_cloned_when_the_local_path_is_absent(tmp_path: Path) -> None:
         run_ingest(fixture_settings(tmp_path / "data2", sources_file=sources))
 
 
-def test_cli_ask_streams_an_llm_answer(tmp_path: Path) -> None:
+def test_cli_ask_streams_an_llm_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from govqa.app.llm_answerer import OpenAIAnswerer
     from govqa.evals.llm_scripted import ScriptedLLMServer, llm_environment
 
+    question = "When did the Widget Safety Act enter into force?"
+    answer = "The Widget Safety Act applies to every household widget placed on the EU market. [1]"
     server = ScriptedLLMServer().start()
     try:
         env = {**_cli_env(tmp_path), **llm_environment(server.url)}
-        result = CliRunner().invoke(
-            app, ["ask", "--stream", "When did the Widget Safety Act enter into force?"], env=env
-        )
-        assert result.exit_code == 0, result.output
-        assert "[1]" in result.stdout and "Widget Safety Act" in result.stdout
-        assert server.requests and server.requests[0]["stream"] is True
-        as_json = CliRunner().invoke(
-            app, ["ask", "--json", "When did the Widget Safety Act enter into force?"], env=env
-        )
+        as_json = CliRunner().invoke(app, ["ask", "--json", question], env=env)
         payload = json.loads(as_json.stdout)
         assert payload["backend"] == "openai" and all("supported" in s for s in payload["sentences"])
+        assert payload["answer"] == answer
+
+        printed: list[tuple[str, bool]] = []
+        echo = typer.echo
+
+        def recording_echo(message: object = None, nl: bool = True, err: bool = False, **kwargs: object) -> None:
+            if not err:
+                printed.append((str(message or ""), nl))
+            echo(message, nl=nl, err=err, **kwargs)  # type: ignore[arg-type]
+
+        def not_asked(*args: object, **kwargs: object) -> None:
+            raise AssertionError("--stream must stream, not wait for ask()")
+
+        monkeypatch.setattr(OpenAIAnswerer, "ask", not_asked)
+        monkeypatch.setattr(typer, "echo", recording_echo)
+        result = CliRunner().invoke(app, ["ask", "--stream", question], env=env)
+        assert result.exit_code == 0, result.output
+        assert server.requests[-1]["stream"] is True
+        pieces = [text for text, nl in printed if not nl]  # the streamed pieces, printed without a newline
+        assert pieces and "".join(pieces) == answer
+        assert result.stdout.splitlines()[0] == answer  # the answer comes first, the references after it
     finally:
         server.stop()
