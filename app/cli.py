@@ -119,11 +119,6 @@ def check_choices(option: str, values: list[str], allowed: tuple[str, ...]) -> N
         fail(f"Unknown value {unknown[0]!r} in {option}; use one of {', '.join(allowed)}.")
 
 
-# evals/cli.py imports these names; the public ones are fail and cli_settings.
-_fail = fail
-_settings = cli_settings
-
-
 def user_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
     """Exceptions that mean the user must change something (plus a command's own); shown as one line."""
     from govqa.app.result import QuestionError

@@ -20,10 +20,7 @@ from govqa.app.extractive import (
     select_units,
     table_rows_for_list,
 )
-
-# AskResult and check_question are re-exported (``as``) while evals/naive.py still imports them from here.
-from govqa.app.result import AskResult as AskResult
-from govqa.app.result import check_question as check_question
+from govqa.app.result import AskResult, check_question
 from govqa.corpus.documents import guess_language
 from govqa.index.analysis import FocusTerm, answer_type, asked_date_precision, asks, focus_terms, term_occurs
 from govqa.index.gazetteer import Gazetteer, build_gazetteer

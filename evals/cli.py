@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from govqa.app.cli import _fail, _settings, ensure_index, user_errors
+from govqa.app.cli import cli_settings, ensure_index, fail, user_errors
 
 
 def eval_command(
@@ -49,23 +49,23 @@ def eval_command(
     names = list(dict.fromkeys(config or (["default", "bm25"] if gate else ["default"])))
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
-        _fail(ValueError(f"unknown config {unknown[0]!r} in --config; choose from {', '.join(CONFIGS)}"))
+        fail(ValueError(f"unknown config {unknown[0]!r} in --config; choose from {', '.join(CONFIGS)}"))
     if gate and split != "all":
-        _fail(ValueError("--gate scores the whole set (it reads the held-out half from it); drop --split"))
+        fail(ValueError("--gate scores the whole set (it reads the held-out half from it); drop --split"))
     if gate and not {"default", "bm25"} <= set(names):
-        _fail(ValueError("--gate compares default with bm25: add --config default --config bm25"))
-    settings = _settings()
+        fail(ValueError("--gate compares default with bm25: add --config default --config bm25"))
+    settings = cli_settings()
     try:
         question_set = [dict(q) for q in select(load_questions(questions), split)]
         thresholds = load_thresholds() if gate else {}
     except (QuestionSetError, ValueError, OSError) as error:
-        _fail(error)
+        fail(error)
     out_dir = out or settings.data_dir / "eval"
     try:
         ensure_index(settings)
         summaries = run_eval(settings, names, question_set, out_dir)
     except user_errors() as error:
-        _fail(error)
+        fail(error)
     for name, summary in summaries.items():
         for scope, metrics in (("all", summary["overall"]), ("heldout", summary["by_split"]["heldout"]["overall"])):
             shown = ", ".join(

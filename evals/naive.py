@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from govqa.app.engine import AskResult, check_question
+from govqa.app.result import AskResult, check_question
 from govqa.settings import PROJECT_ROOT, Settings
 
 NAIVE_TOP_K = 2
