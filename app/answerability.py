@@ -56,9 +56,11 @@ def decide(
     answer_type: str = "other",
     type_found: bool = True,
     answered_asks: int = 0,
+    open_types: Sequence[str] = (),
 ) -> Decision:
     """Answered, partial or not covered, with what is missing. ``answered_asks``: of a question
-    with several asks, how many have every focus term they name in the evidence."""
+    with several asks, how many have every focus term they name in the evidence; ``open_types``:
+    the kinds of answer its other asks want that the evidence does not state (named, not refused)."""
     found = [f.term for f in focus if f.in_evidence]
     absent = [f.term for f in focus if not f.in_corpus and f.kind != "year"]
     if absent:
@@ -78,7 +80,7 @@ def decide(
     threshold = min_support.get(lang, min(min_support.values(), default=0.0))
     if support < threshold:
         return Decision("not_covered", [], found, f"best evidence {support:.3f} < {threshold:.3f}")
-    return Decision("answered", [], found)
+    return Decision("answered", list(open_types), found, "one ask is not answered" if open_types else "")
 
 
 _TYPE_WORDS = {
@@ -132,6 +134,8 @@ def unanswered_part(decision: Decision, lang: str) -> str:
     """For an answer that leaves one ask open: which names the evidence does not cover ("" if none)."""
     if decision.abstain or not decision.missing:
         return ""
+    words = _TYPE_WORDS["zh" if lang == "zh" else "en"]
+    missing = [words.get(m, m) for m in decision.missing]
     if lang == "zh":
-        return f"语料库没有回答问题中关于{'、'.join(decision.missing)}的部分。"
-    return f"The corpus does not answer the part of the question about {' / '.join(decision.missing)}."
+        return f"语料库没有回答问题中关于{'、'.join(missing)}的部分。"
+    return f"The corpus does not answer the part of the question about {' / '.join(missing)}."

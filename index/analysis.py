@@ -67,8 +67,12 @@ class FocusTerm:
 _AUX = r"(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|must|may|might)"
 _YES_NO_EN = re.compile(rf"^(?:[^,?]{{0,80}},\s*)?{_AUX}\b", re.IGNORECASE)
 _YES_NO_ZH = re.compile(r"是否|有没有|是不是|能否|可否|有无|会不会|吗\s*[？?]?\s*$")
+# "when" asks for a date only as a question word, before an auxiliary ("When did …", "and when
+# will …"), not as a conjunction ("When one of the exceptions allows …, what …").
 _DATE_EN = re.compile(
-    r"(?:^|[,;]\s*|\band\s+|\bsince\s+|\buntil\s+)when\b|\b(?:what|which|on what|from what|by what|in what)\s+"
+    r"(?:^|[,;]\s*|\band\s+|\bsince\s+|\buntil\s+)when\s+(?:did|does|do|was|were|is|are|will|would|has|have|had|"
+    r"can|could|should|must|shall|might|may)\b|(?:^|[,;]\s*|\band\s+)when\s*[?？]|"
+    r"\b(?:what|which|on what|from what|by what|in what)\s+"
     r"(?:date|day|year|month)\b|\bwhat time\b|\bwhat (?:is|was) the deadline\b",
     re.IGNORECASE,
 )
