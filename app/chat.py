@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from govqa.app import render
@@ -26,12 +27,12 @@ from govqa.app.conversation import (
     resolve_followup,
 )
 from govqa.app.feedback import FeedbackStore
-from govqa.app.result import AskResult, QuestionError
-from govqa.index.retriever import Filters
-from govqa.settings import Settings
+from govqa.app.result import MAX_QUESTION_CHARS, AskResult, QuestionError
+from govqa.index.retriever import FilterError, Filters
+from govqa.settings import Settings, redact_url
 
 if TYPE_CHECKING:
-    from govqa.app.pipeline import Pipeline
+    from govqa.app.pipeline import LivePipeline, Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +72,55 @@ class PageState:
         )
 
 
+MAX_COMMENT_CHARS = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_CHAT_MESSAGES = 400  # the chat history the browser sends back with each question
+MAX_CHAT_CHARS = 4_000_000
+
+
 def pipeline_config(settings: Settings) -> dict[str, Any]:
-    """The settings stored with each rating, without secrets."""
-    return settings.model_dump(mode="json", exclude={"auth": True, "llm": {"api_key"}})
+    """The settings stored with each rating, without secrets (keys, logins, credentials in URLs)."""
+    config = settings.model_dump(mode="json", exclude={"auth": True, "llm": {"api_key"}})
+    config["llm"]["base_url"] = redact_url(config["llm"]["base_url"])
+    return config
 
 
-def make_filters(lang: str | None, jurisdiction: list[str] | None, company: list[str] | None) -> Filters:
+def clean_text(value: object) -> str:
+    """Event input as text: anything but a string is empty, and lone surrogates (which cannot be
+    encoded and would cut the response stream) become U+FFFD."""
+    if not isinstance(value, str):
+        return ""
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def clean_choices(value: object, allowed: set[str] | None = None) -> list[str]:
+    """A list-of-strings event input; a lone string is one choice, other types are none."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    texts = [clean_text(v)[:200] for v in items[:50] if isinstance(v, str)]
+    return [t for t in texts if allowed is None or t in allowed]
+
+
+def chat_history(value: object) -> list[dict[str, Any]]:
+    """The browser's copy of the chat, kept when it has the shape the page gives it: a bounded list of messages.
+
+    Gradio sends message content back as a string or as a list of parts, so only the size is checked.
+    """
+    if not isinstance(value, list) or len(value) > MAX_CHAT_MESSAGES:
+        return []
+    messages = [m for m in value if isinstance(m, dict) and "content" in m]
+    if sum(len(str(m["content"])) for m in messages) > MAX_CHAT_CHARS:
+        return []
+    return messages
+
+
+def make_filters(
+    lang: str | None, jurisdiction: list[str] | None, company: list[str] | None, source: list[str] | None = None
+) -> Filters:
     """Filters from the page's controls; "both" or nothing selected means no restriction."""
     langs = [] if lang in (None, "", "both") else [lang]
-    return Filters(lang=langs, jurisdiction=list(jurisdiction or []), company=list(company or []))
+    return Filters(
+        lang=langs, jurisdiction=list(jurisdiction or []), company=list(company or []), source=list(source or [])
+    )
 
 
 def answer_pieces(answer: str) -> list[str]:
@@ -106,10 +147,17 @@ def answer_stream(answerer: Answerer, question: str, filters: Filters) -> Iterat
 class ChatService:
     """What the page does, separate from the Gradio layout so it can be tested directly."""
 
-    def __init__(self, pipeline: Pipeline, settings: Settings, feedback: FeedbackStore) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline | LivePipeline,
+        settings: Settings,
+        feedback: FeedbackStore,
+        file_roots: Sequence[Path] = (),
+    ) -> None:
         self.pipeline = pipeline
         self.settings = settings
         self.feedback = feedback
+        self.file_roots = list(file_roots)  # folders of your own documents the chat serves (launch allowed_paths)
         documents = pipeline.index.documents
         self.company_names = company_names(documents.values())
         self.entities = company_entities(self.company_names)
@@ -147,6 +195,8 @@ class ChatService:
 
     def panels(self, result: AskResult, turn: int) -> list[str]:
         cited = result.nearest if result.abstained else result.citations
+        if self.file_roots:
+            cited = [replace(c, url=render.served_url(c.url, self.file_roots)) for c in cited]
         return [render.citation_panel_html(c, turn, self._document(c.doc_id), self._twin(c.doc_id)) for c in cited]
 
     def respond(
@@ -158,14 +208,34 @@ class ChatService:
         lang: str | None,
         jurisdiction: list[str] | None,
         company: list[str] | None,
+        source: list[str] | None = None,
     ) -> Iterator[ChatUpdate]:
         """Stream one reply: a placeholder at once, the answer as it is composed, then the cited answer.
 
         Each update holds fresh lists, so a consumer may keep earlier updates.
         """
-        page = PageState(list(chat or []), list(evidence or []), list(turns or []))
-        message = (message or "").strip()
+        # Every input arrives from the browser and may be forged (the page's own events are
+        # reachable through Gradio's queue): check types and sizes before echoing anything.
+        page = PageState(
+            chat_history(chat),
+            list(evidence) if isinstance(evidence, list) else [],
+            list(turns) if isinstance(turns, list) else [],
+        )
+        message = clean_text(message).strip()
+        lang = clean_text(lang)
+        jurisdiction, company = clean_choices(jurisdiction), clean_choices(company)
         if not message:
+            yield page.update()
+            return
+        if len(message) > MAX_QUESTION_CHARS:
+            page.chat.append(
+                {
+                    "role": "assistant",
+                    "content": render.error_message_html(
+                        f"The question is {len(message)} characters long; the limit is {MAX_QUESTION_CHARS}."
+                    ),
+                }
+            )
             yield page.update()
             return
         turn = len(page.turns) + 1
@@ -176,9 +246,9 @@ class ChatService:
         result: AskResult | None = None
         try:
             resolution = self.resolve(message, page.turns)
-            filters = make_filters(lang, jurisdiction, company)
+            filters = make_filters(lang, jurisdiction, company, source)
             result = yield from self._stream_answer(resolution.question, filters, turn, page)
-        except QuestionError as error:
+        except (QuestionError, FilterError) as error:
             page.chat[-1] = {"role": "assistant", "content": render.error_message_html(str(error))}
         except Exception as error:  # the page must keep working: log it, tell the user briefly
             logger.exception("web_answer_failed question=%r", message)
@@ -236,15 +306,20 @@ class ChatService:
         company: list[str] | None = None,
     ) -> dict[str, Any]:
         """The ``ask`` API: the same object as ``govqa ask --json``."""
-        filters = Filters(lang=list(lang or []), jurisdiction=list(jurisdiction or []), company=list(company or []))
+        filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
         return self.pipeline.ask(question, filters).to_json()
 
     def rate(
         self, turns: list[dict[str, Any]] | None, index: Any, liked: Any, comment: str = ""
     ) -> tuple[str, int | None]:
         """Store a thumbs up/down for the answer at chat message ``index``; returns (status, row id)."""
-        position = index[0] if isinstance(index, list | tuple) else index
-        turn_index = int(position) // 2  # messages alternate: question, answer
+        position = index[0] if isinstance(index, list | tuple) and index else index
+        comment = clean_text(comment)
+        if not isinstance(position, int) or isinstance(position, bool):
+            return "There is no answer to rate there.", None
+        if len(comment) > MAX_COMMENT_CHARS:
+            return f"The comment is {len(comment)} characters long; the limit is {MAX_COMMENT_CHARS}.", None
+        turn_index = position // 2  # messages alternate: question, answer
         turns = turns or []
         if not 0 <= turn_index < len(turns) or turns[turn_index].get("result") is None:
             return "There is no answer to rate there.", None
@@ -261,8 +336,11 @@ class ChatService:
         return f"Thanks: thumbs {rating} saved (#{row_id}). Add a comment below if you like.", row_id
 
     def add_comment(self, row_id: int | None, comment: str) -> str:
-        if not row_id:
+        comment = clean_text(comment)
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or row_id <= 0:
             return "Rate an answer first (thumbs up or down), then add a comment."
+        if len(comment) > MAX_COMMENT_CHARS:
+            return f"The comment is {len(comment)} characters long; the limit is {MAX_COMMENT_CHARS}."
         if not comment.strip():
             return "The comment is empty."
         return "Comment saved." if self.feedback.set_comment(row_id, comment) else "That rating no longer exists."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from govqa.ingest.chunking import Chunk
@@ -28,6 +28,10 @@ class Citation:
     doc_id: str
     start: int  # offsets of the quote in the page's cleaned text
     end: int
+    page: int | None = None  # PDFs: the page of the quote, cited as "p. 12"
+    article: str = ""  # official texts: the unit quoted ("Article 50(2)", "第七条")
+    # Official texts a site passage cites (app/sources.py): title, article, url, quote of the article.
+    sources: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,6 +54,7 @@ def cite(n: int, chunk: Chunk, start: int, end: int, document_text: str) -> Cita
         doc_id=chunk.doc_id,
         start=start,
         end=end,
+        page=chunk.page or None,
     )
 
 
@@ -59,9 +64,27 @@ def dated(citation: Citation) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def on_page(citation: Citation) -> str:
+    """ ", p. 12" for a quote from a PDF page, else ""."""
+    return f", p. {citation.page}" if citation.page else ""
+
+
+def cited_as(citation: Citation) -> str:
+    """How the passage is named: "AI Act, Article 50(2)" for an official text, else "Title › Section"."""
+    if citation.article:
+        return (
+            f"{citation.title}, {citation.article}"
+            if citation.title.isascii()
+            else f"{citation.title} {citation.article}"
+        )
+    return f"{citation.title} › {citation.section}"
+
+
 def format_reference(citation: Citation) -> str:
-    """One line of a references list: [n] Title › Section (lang, as of …). URL"""
-    return f"[{citation.n}] {citation.title} › {citation.section} ({citation.lang}, {dated(citation)}). {citation.url}"
+    """One line of a references list: [n] Title › Section[, p. N] (lang, as of …). URL"""
+    return (
+        f"[{citation.n}] {cited_as(citation)}{on_page(citation)} ({citation.lang}, {dated(citation)}). {citation.url}"
+    )
 
 
 def format_plain(answer: str, citations: list[Citation]) -> str:
@@ -74,5 +97,8 @@ def format_plain(answer: str, citations: list[Citation]) -> str:
 def format_markdown_footnotes(answer: str, citations: list[Citation]) -> str:
     """The answer with Markdown footnotes ([^n]) that carry quote, page, section and date."""
     body = MARKER.sub(lambda m: f"[^{m.group(1)}]", answer.strip())
-    notes = [f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}]({c.url}) ({c.lang}, {dated(c)})" for c in citations]
+    notes = [
+        f"[^{c.n}]: “{c.quote}” — [{c.title} › {c.section}{on_page(c)}]({c.url}) ({c.lang}, {dated(c)})"
+        for c in citations
+    ]
     return body + "\n\n" + "\n".join(notes)

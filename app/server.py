@@ -37,7 +37,9 @@ def create_app(
     from govqa.app.answering import AnswerService
     from govqa.app.api import build_api
     from govqa.app.chat import answer_stream
+    from govqa.app.guard import RequestGuard
     from govqa.app.openai_compat import OpenAIError, build_openai
+    from govqa.app.pipeline import local_file_roots
     from govqa.app.web import build_app, parse_auth, static_text
 
     service = AnswerService(current or (lambda: pipeline), settings.server.workers, answer_stream)
@@ -55,6 +57,9 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    # The page takes no files: max_file_size 0 below and RequestGuard refuse any upload; the guard
+    # also answers 429 to a client address after 5 failed logins in a minute.
+    app.add_middleware(RequestGuard)
     app.include_router(build_api(service, settings))
     app.include_router(build_openai(service, settings))
 
@@ -87,6 +92,9 @@ def create_app(
         server_name=settings.server.host,
         server_port=settings.server.port,
         auth=parse_auth(settings),
+        max_file_size=0,
+        # Only the folders of your own documents that have no public address (see render.served_url).
+        allowed_paths=[str(root) for root in local_file_roots(settings)],
         show_error=False,
         css=static_text("chat.css"),
         footer_links=["api"],
@@ -97,13 +105,15 @@ def serve(settings: Settings) -> None:
     """Build the pipeline and serve chat and APIs until interrupted (``govqa serve``)."""
     import uvicorn
 
-    from govqa.app.pipeline import build_pipeline
+    from govqa.app.pipeline import LivePipeline
     from govqa.app.web import parse_auth
 
     parse_auth(settings)  # a malformed GOVQA_AUTH ends here, before the slow part
     started = time.perf_counter()
-    pipeline = build_pipeline(settings)
-    app = create_app(pipeline, settings)
+    # Follows re-ingests: before each request one stat tells whether a new index generation was
+    # published, and the server moves to it; each API request takes one consistent pipeline.
+    pipeline = LivePipeline(settings)
+    app = create_app(pipeline, settings, current=pipeline.current)
     logger.info("web_ready seconds=%.2f", time.perf_counter() - started)
     host, port = settings.server.host, settings.server.port
     shown = f"[{host}]" if ":" in host else host

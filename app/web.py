@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from govqa.app.chat import ChatService, ChatUpdate, evidence_panel
 from govqa.app.feedback import FeedbackStore, feedback_path
 from govqa.app.result import MAX_QUESTION_CHARS, QuestionError
+from govqa.index.retriever import FilterError
 from govqa.settings import Settings
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from govqa.app.pipeline import Pipeline
+    from govqa.app.pipeline import LivePipeline, Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ EXAMPLES = [
     "欧盟《数字服务法》规定的超大型在线平台门槛是多少月活用户？",
     "中国的生成式人工智能服务管理暂行办法什么时候施行？",
 ]
+SOURCE_CHOICES = [("Site pages", "site"), ("Official texts", "official")]
 LANGUAGE_CHOICES = [("EN + ZH", "both"), ("English", "en"), ("中文", "zh")]
 JURISDICTION_CHOICES = [("China", "china"), ("EU", "eu"), ("US", "us"), ("International", "international")]
 
@@ -65,6 +67,7 @@ class Page:
     lang: gr.Radio
     jurisdiction: gr.CheckboxGroup
     company: gr.Dropdown
+    source: gr.CheckboxGroup
     evidence: gr.HTML
     copy_plain: gr.Button
     copy_markdown: gr.Button
@@ -75,11 +78,17 @@ class Page:
     last_rating: gr.State  # feedback row id of the last thumbs up/down, for its comment
 
 
-def build_app(pipeline: Pipeline, settings: Settings, feedback: FeedbackStore | None = None) -> gr.Blocks:
+def build_app(
+    pipeline: Pipeline | LivePipeline, settings: Settings, feedback: FeedbackStore | None = None
+) -> gr.Blocks:
     """The page as a gr.Blocks (launch it yourself, or use ``serve``)."""
     import gradio as gr
 
-    service = ChatService(pipeline, settings, feedback or FeedbackStore(feedback_path(settings.data_dir)))
+    from govqa.app.pipeline import local_file_roots
+
+    service = ChatService(
+        pipeline, settings, feedback or FeedbackStore(feedback_path(settings.data_dir)), local_file_roots(settings)
+    )
     demo = gr.Blocks(title="govqa — cited answers on AI governance", analytics_enabled=False)
     with demo:
         gr.Markdown(
@@ -145,6 +154,7 @@ def layout(service: ChatService) -> Page:
                     label="Company (none = all)",
                     elem_id="govqa-company",
                 )
+                source = gr.CheckboxGroup(SOURCE_CHOICES, label="Source (none = both)", elem_id="govqa-source")
             evidence = gr.HTML(
                 evidence_panel([]),
                 elem_id="govqa-evidence",
@@ -180,6 +190,7 @@ def layout(service: ChatService) -> Page:
         lang,
         jurisdiction,
         company,
+        source,
         evidence,
         copy_plain,
         copy_markdown,
@@ -204,7 +215,16 @@ def wire_chat(page: Page, service: ChatService) -> None:
     }
     respond: dict[str, Any] = dict(
         fn=service.respond,
-        inputs=[page.box, page.chatbot, page.turns, page.evidence_blocks, page.lang, page.jurisdiction, page.company],
+        inputs=[
+            page.box,
+            page.chatbot,
+            page.turns,
+            page.evidence_blocks,
+            page.lang,
+            page.jurisdiction,
+            page.company,
+            page.source,
+        ],
         outputs=[outputs[name] for name in ChatUpdate._fields],
         api_visibility="private",
         show_progress="hidden",
@@ -259,7 +279,7 @@ def add_ask_api(service: ChatService) -> None:
         """Answer a question; returns the same object as `govqa ask --json`."""
         try:
             return service.ask_json(question, lang, jurisdiction, company)
-        except QuestionError as error:
+        except (QuestionError, FilterError) as error:
             raise gr.Error(str(error)) from None
         except Exception as error:
             logger.exception("api_ask_failed question=%r", question)

@@ -30,6 +30,16 @@ class Section:
     path: tuple[str, ...]  # titles of the enclosing headings, outermost first, this one last
     start: int
     end: int
+    article: str = ""  # official texts: the unit this section is, as cited ("Article 50(2)", "第七条")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged document (PDF) in the cleaned text; pages without text are absent."""
+
+    number: int  # 1-based, as printed in citations ("p. 12")
+    start: int
+    end: int
 
 
 @dataclass
@@ -53,6 +63,14 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     twin_id: str | None = None  # the same page in the other language
     other_edition_ids: list[str] = field(default_factory=list)  # the same page and language, another date
+    pages: list[Page] = field(default_factory=list)  # PDFs only: where each page's text lies
+
+    def page_at(self, offset: int) -> int:
+        """The number of the page holding the offset; 0 for documents without pages."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return 0
 
     @property
     def content_hash(self) -> str:

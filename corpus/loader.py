@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import errno
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from govqa.corpus.documents import Document, assemble, classify, guess_language
 from govqa.corpus.html import html_blocks
-from govqa.corpus.markdown import markdown_blocks, split_frontmatter
+from govqa.corpus.markdown import FrontmatterError, markdown_blocks, split_frontmatter
 from govqa.corpus.sources import SourceSpec
 
 logger = logging.getLogger(__name__)
@@ -53,31 +56,114 @@ def read_manifest(root: Path) -> dict[str, dict[str, str]]:
     return rows
 
 
-def _iter_files(root: Path, spec: SourceSpec) -> Iterator[Path]:
+DEFAULT_MAX_BYTES = 2_000_000
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _iter_files(root: Path, spec: SourceSpec, skipped: list[tuple[str, str]]) -> Iterator[tuple[Path, Path]]:
+    """(path in the source, file to read) for every file under the content folders: the corpus jail.
+
+    A source may be a clone of someone else's repository, so nothing is read from outside
+    its root: a symlink whose target leaves the root is skipped, as are symlink loops,
+    symlinked folders (never descended, so no walk can cycle) and anything that is not a
+    regular file (a FIFO would block the ingest). Each skip is reported with its reason.
+    """
+    real_root = root.resolve()
     for content_dir in spec.content_dirs:
         base = root / content_dir
-        if base.is_dir():
-            yield from sorted(p for p in base.rglob("*") if p.is_file())
+        if not base.is_dir():
+            continue
+        if not _inside(base.resolve(), real_root):
+            skipped.append((content_dir, "content folder is a symlink leaving the source root (not followed)"))
+            continue
+        for folder, dirs, files in os.walk(base, followlinks=False):
+            here = Path(folder)
+            for name in sorted(dirs):
+                if (here / name).is_symlink():
+                    files.append(name)  # reported below with the files: symlinked folders are not walked
+            dirs.sort()
+            for name in sorted(files):
+                path = here / name
+                rel = path.relative_to(root).as_posix()
+                if path.is_symlink():
+                    try:
+                        target = path.resolve(strict=True)
+                    except (RuntimeError, OSError) as error:  # RuntimeError: Python 3.11's symlink loop
+                        loop = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+                        skipped.append((rel, "symlink loop" if loop else "broken symlink"))
+                        continue
+                    if not _inside(target, real_root):
+                        skipped.append((rel, "symlink leaving the source root (not followed)"))
+                        continue
+                    if target.is_dir():
+                        skipped.append((rel, "symlinked folder (not followed)"))
+                        continue
+                    yield path, target
+                else:
+                    yield path, path
 
 
-def load_source(spec: SourceSpec, root: Path) -> LoadResult:
-    """Read every page of one source. Files that cannot be used are skipped with a reason."""
+def _read_capped(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes; raises _Skip for non-regular files and files over the cap."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise _Skip(f"cannot be read ({error.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise _Skip("not a regular file")
+        if status.st_size > max_bytes:
+            raise _Skip(f"{status.st_size:,} bytes, over the {max_bytes:,}-byte cap (GOVQA_MAX_PAGE_BYTES)")
+        data = handle.read(max_bytes + 1)  # the size may grow after the stat
+    if len(data) > max_bytes:
+        raise _Skip(f"over the {max_bytes:,}-byte cap (GOVQA_MAX_PAGE_BYTES)")
+    return data
+
+
+def load_source(spec: SourceSpec, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
+    """Read every page of one source. Files that cannot be used are skipped with a reason.
+
+    ``max_bytes`` caps the size of one file (a huge page would take minutes to embed).
+    """
+    if spec.kind == "folder":
+        from govqa.corpus.folder import load_folder  # imports this module
+
+        return load_folder(spec, root)
+    if spec.kind == "official":
+        from govqa.corpus.primary import load_official_source  # imports this module
+
+        return load_official_source(spec, root)
     result = LoadResult()
     manifest = read_manifest(root)
     seen_routes: dict[str, str] = {}
-    files = list(_iter_files(root, spec))
+    files = list(_iter_files(root, spec, result.skipped))
     # Visit .mdx before .md so the newer variant of a doubled page wins.
     files.sort(
-        key=lambda p: (str(p.with_suffix("")), PAGE_SUFFIXES.index(p.suffix) if p.suffix in PAGE_SUFFIXES else 9)
+        key=lambda pair: (
+            str(pair[0].with_suffix("")),
+            PAGE_SUFFIXES.index(pair[0].suffix) if pair[0].suffix in PAGE_SUFFIXES else 9,
+        )
     )
-    for path in files:
+    for path, target in files:
         rel = path.relative_to(root).as_posix()
         suffix = path.suffix.lower()
         if suffix not in PAGE_SUFFIXES + ARCHIVE_SUFFIXES:
             result.skipped.append((rel, f"not a page ({suffix or 'no extension'})"))
             continue
         try:
-            raw = path.read_bytes().decode("utf-8")
+            data = _read_capped(target, max_bytes)
+        except _Skip as skip:
+            result.skipped.append((rel, str(skip)))
+            continue
+        if b"\x00" in data:
+            result.skipped.append((rel, "contains NUL bytes (binary, not text)"))
+            continue
+        try:
+            raw = data.decode("utf-8")
         except UnicodeDecodeError:
             result.skipped.append((rel, "not UTF-8 text"))
             continue
@@ -115,7 +201,10 @@ def _content_relative(spec: SourceSpec, root: Path, path: Path) -> PurePosixPath
 
 
 def _load_page(spec: SourceSpec, root: Path, path: Path, raw: str, manifest: dict[str, dict[str, str]]) -> Document:
-    frontmatter, body = split_frontmatter(raw)
+    try:
+        frontmatter, body = split_frontmatter(raw, strict=True)
+    except FrontmatterError as error:
+        raise _Skip(str(error)) from None
     if frontmatter.get("draft") is True:
         raise _Skip("draft: true")
     route = page_route(_content_relative(spec, root, path))

@@ -50,15 +50,28 @@ _STRIKE = re.compile(r"~~(.+?)~~")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
-def split_frontmatter(text: str) -> tuple[dict[str, Any], str]:
-    """Return the YAML frontmatter (empty when absent or unreadable) and the body."""
+class FrontmatterError(ValueError):
+    """The page's YAML frontmatter does not parse (the message says where)."""
+
+
+def split_frontmatter(text: str, strict: bool = False) -> tuple[dict[str, Any], str]:
+    """Return the YAML frontmatter (empty when absent or unreadable) and the body.
+
+    With ``strict``, frontmatter that is not a YAML mapping raises FrontmatterError instead.
+    """
     match = _FRONTMATTER.match(text)
     if not match:
         return {}, text
     try:
         data = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError:
+    except yaml.YAMLError as error:
+        if strict:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 2}" if mark is not None else ""
+            raise FrontmatterError(f"frontmatter is not valid YAML{where}") from None
         data = {}
+    if strict and not isinstance(data, dict):
+        raise FrontmatterError("frontmatter is not a YAML mapping")
     return (data if isinstance(data, dict) else {}), text[match.end() :]
 
 

@@ -6,6 +6,9 @@ import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+SOURCE_KINDS = ("site", "official", "folder")
 
 
 class SourceError(RuntimeError):
@@ -24,6 +27,11 @@ class SourceSpec:
     content_dirs: tuple[str, ...] = ("src/content/docs", "public/archives")
     # Which dated edition each locale folder holds, for citations ("" is the site root).
     editions: dict[str, str] = field(default_factory=dict)
+    # "site" (pages of a website), "official" (official texts with frontmatter, see corpus/primary.py)
+    # or "folder" (your own PDF, HTML and Markdown files, see corpus/folder.py).
+    kind: str = "site"
+    # Per-file settings of an official source, keyed by path: short_title, aliases (names a question may use).
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def read_sources(sources_file: Path) -> list[SourceSpec]:
@@ -47,10 +55,15 @@ def read_sources(sources_file: Path) -> list[SourceSpec]:
                     git_url=entry.get("git_url", ""),
                     content_dirs=tuple(entry.get("content_dirs", SourceSpec.content_dirs)),
                     editions=dict(entry.get("editions", {})),
+                    kind=entry.get("kind", "site"),
+                    documents=dict(entry.get("documents", {})),
                 )
             )
         except KeyError as missing:
             raise SourceError(f"{sources_file}: a [[source]] lacks the key {missing}.") from None
+    for spec in specs:
+        if spec.kind not in SOURCE_KINDS:
+            raise SourceError(f"{sources_file}: source '{spec.id}' has kind {spec.kind!r}; use one of {SOURCE_KINDS}.")
     if not specs:
         raise SourceError(f"{sources_file} names no [[source]].")
     return specs

@@ -124,6 +124,20 @@ def citation_scores(
     }
 
 
+def article_matches(found: str, expected: str) -> bool:
+    """A retrieved unit answers an expected one when it is that unit or one of its paragraphs
+    ("Article 113(1)" for "Article 113"; "第七条" only for "第七条")."""
+    return found == expected or found.startswith(expected + "(") or found.startswith(expected + ", point")
+
+
+def article_hit_at_1(retrieved: Sequence[Mapping[str, Any]], expected_articles: Sequence[str]) -> float:
+    """1.0 when the first retrieved passage is from one of the expected articles (its ``article`` label)."""
+    if not retrieved:
+        return 0.0
+    found = str(retrieved[0].get("article", ""))
+    return 1.0 if found and any(article_matches(found, e) for e in expected_articles) else 0.0
+
+
 def question_metrics(
     question: Mapping[str, Any], result: Mapping[str, Any], page_texts: Mapping[str, str]
 ) -> dict[str, float | None]:
@@ -147,6 +161,8 @@ def question_metrics(
                 "refusal_recall": None,
             }
         )
+        if question.get("expected_articles"):
+            metrics["article_hit@1"] = article_hit_at_1(result.get("retrieved", []), question["expected_articles"])
     else:
         metrics["refusal_recall"] = 1.0 if abstained else 0.0
     metrics.update(
@@ -182,6 +198,7 @@ METRIC_KEYS = (
     "citation_validity",
     "citation_relevance",
     "citation_support",
+    "article_hit@1",  # only questions with expected_articles (evals/questions/primary.jsonl)
 )
 
 

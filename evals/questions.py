@@ -38,6 +38,9 @@ def _check(entry: Any, where: str) -> dict[str, Any]:
     for fact in entry["expected_facts"]:
         if not isinstance(fact, list) or not all(isinstance(a, str) and a for a in fact):
             raise QuestionSetError(f"{where}: each expected fact is a list of alias strings")
+    articles = entry.get("expected_articles", [])
+    if not isinstance(articles, list) or not all(isinstance(a, str) and a for a in articles):
+        raise QuestionSetError(f"{where}: expected_articles is a list of article labels such as 'Article 50(2)'")
     entry["expected_urls"] = [u.split("#")[0] for u in entry["expected_urls"]]
     return entry
 

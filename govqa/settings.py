@@ -12,7 +12,10 @@ library code takes plain arguments.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -114,6 +117,10 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         None, description="Comma-separated bearer tokens the JSON and OpenAI-compatible APIs accept."
     )
+    max_page_bytes: int = Field(2_000_000, ge=1, description="Corpus files larger than this are skipped.")
+    gc_grace_seconds: float = Field(
+        300.0, ge=0, description="How long a replaced index generation stays for requests still using it."
+    )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
@@ -135,7 +142,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("GOVQA_CONFIG", PROJECT_ROOT / "govqa.toml"))
+        toml_file = _config_file()
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
     @property
@@ -149,9 +156,76 @@ class Settings(BaseSettings):
         return [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
 
 
+_SECRET_PARAMS = re.compile(r"(?i)^(api[_-]?key|key|token|access[_-]?token|secret|password|passwd|auth|sig|signature)$")
+
+
+def redact_url(url: str) -> str:
+    """The URL without credentials: no user:password@ and no key/token query values (for storing or logging)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = urlencode(
+        [(k, "REDACTED" if _SECRET_PARAMS.match(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+class ConfigError(ValueError):
+    """A setting cannot be read; the message is one line: what, where, how to fix."""
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("GOVQA_CONFIG", PROJECT_ROOT / "govqa.toml"))
+
+
+def _unparsable_env(group: str) -> str:
+    """The GOVQA_ variable of ``group`` whose value pydantic-settings could not parse as JSON."""
+    prefix = f"GOVQA_{group.upper()}"
+    for name, value in sorted(os.environ.items()):
+        if name.upper() == prefix or name.upper().startswith(prefix + "_"):
+            try:
+                json.loads(value)
+            except ValueError:
+                return f"{name}={value}"
+    return f"{prefix}_*"
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Build the settings once, at the edge of the program, and pass them down."""
-    config = os.environ.get("GOVQA_CONFIG")
-    if config and not Path(config).is_file():
-        raise FileNotFoundError(f"GOVQA_CONFIG names {config}, which is not a file.")
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build the settings once, at the edge of the program, and pass them down.
+
+    Every mistake in the environment or the TOML file raises ConfigError naming the
+    variable or file and the fix.
+    """
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    config = _config_file()
+    if "GOVQA_CONFIG" in os.environ and not config.is_file():
+        raise ConfigError(f"GOVQA_CONFIG names {config}, which is not a file; point it at a TOML file or unset it.")
+    if config.is_file():
+        try:
+            tomllib.loads(config.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"the config file is not UTF-8 text in {config}; save it as UTF-8.") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"invalid TOML ({error}) in {config}; fix that line.") from None
+        except OSError as error:
+            raise ConfigError(f"cannot read the config file ({error.strerror}) in {config}; check it.") from None
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsError as error:
+        match = re.search(r'field "([a-z_]+)"', str(error))
+        variable = _unparsable_env(match.group(1) if match else "")
+        raise ConfigError(
+            f"cannot parse {variable} in the environment; write lists as JSON, e.g. GOVQA_RETRIEVAL_LEGS='[\"bm25\"]'."
+        ) from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        variable = "GOVQA_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(
+            f"{first['msg']} in setting {where} ({variable} or the config file); fix or unset it."
+        ) from None

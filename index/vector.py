@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterCondition,
@@ -38,8 +40,15 @@ def chroma_client(mode: str, path: Path | None = None, host: str = "127.0.0.1", 
     config = ChromaConfig(anonymized_telemetry=False)
     if mode == "persistent":
         assert path is not None
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=config)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=config)
+        except Exception as error:  # sqlite and Rust errors alike: one line for the user
+            detail = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+            raise VectorStoreError(
+                f"Cannot open the vector store ({detail}) in {path}; Chroma writes even to read, "
+                "so GOVQA_DATA_DIR must be a writable folder."
+            ) from None
     if mode == "http":
         try:
             client = chromadb.HttpClient(host=host, port=port, settings=config)
@@ -76,14 +85,27 @@ class DenseIndex:
         self.client.delete_collection(self.name)
         self._open()
 
-    def add(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
-        nodes: list[BaseNode] = []
-        for chunk, embedding in zip(chunks, embeddings, strict=True):
-            node = TextNode(id_=chunk.id, text=chunk.embedding_text(), embedding=embedding, metadata=chunk.metadata())
-            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.doc_id)
-            nodes.append(node)
-        for start in range(0, len(nodes), 2000):  # stay under Chroma's max batch size
-            self.store.add(nodes[start : start + 2000])
+    def close(self) -> None:
+        """Release the client (an embedded Chroma keeps its folder open until the last client closes)."""
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            close()
+
+    def drop(self) -> None:
+        """Delete the collection (gc of a generation whose vectors live in a Chroma server)."""
+        self.client.delete_collection(self.name)
+
+    def add(self, chunks: list[Chunk], embeddings: Sequence[Sequence[float]] | np.ndarray) -> None:
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} vectors")
+        for start in range(0, len(chunks), 2000):  # stay under Chroma's max batch size
+            nodes: list[BaseNode] = []
+            for chunk, embedding in zip(chunks[start : start + 2000], embeddings[start : start + 2000], strict=True):
+                vector = embedding.tolist() if isinstance(embedding, np.ndarray) else list(embedding)
+                node = TextNode(id_=chunk.id, text=chunk.embedding_text(), embedding=vector, metadata=chunk.metadata())
+                node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.doc_id)
+                nodes.append(node)
+            self.store.add(nodes)
 
     def delete_documents(self, doc_ids: list[str]) -> None:
         for doc_id in doc_ids:

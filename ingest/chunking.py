@@ -39,6 +39,7 @@ class Chunk:
     company: str
     source_path: str
     content_hash: str
+    page: int = 0  # PDFs: the page the chunk lies on (chunks never cross a page); 0 elsewhere
 
     def embedding_text(self) -> str:
         """What embedders and the keyword index see: the passage with its page and section."""
@@ -120,13 +121,16 @@ def chunk_document(document: Document, max_chars: int = DEFAULT_MAX_CHARS) -> li
                 page_url=document.url,
                 title=document.title,
                 section=" › ".join(section.path),
-                lang=guess_language(body) if document.page_key.startswith("archives") else document.lang,
+                lang=guess_language(body)
+                if document.pages or document.page_key.startswith("archives")
+                else document.lang,
                 as_of=document.as_of or "",
                 edition=document.edition,
                 jurisdiction=document.jurisdiction,
                 company=document.company,
                 source_path=document.source_path,
                 content_hash=digest,
+                page=document.page_at(start),
             )
         )
     return chunks

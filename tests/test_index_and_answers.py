@@ -96,7 +96,7 @@ def test_chroma_persists_across_close_and_reopen(tmp_path: Path) -> None:
     assert [r.chunk.id for r in reopened.retriever.search("widget registration deadline")] == [
         r.chunk.id for r in first
     ]
-    assert (index_dir_for(settings) / "chroma").is_dir()
+    assert (index_dir_for(settings) / "generations" / reopened.generation / "chroma").is_dir()
 
 
 def test_extractive_answer_cites_exact_passages(fixture_pipeline) -> None:  # type: ignore[no-untyped-def]
@@ -249,7 +249,7 @@ def test_help_imports_no_heavy_library_and_lists_commands() -> None:
 
 
 def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from govqa.settings import load_settings
+    from govqa.settings import ConfigError, load_settings
 
     toml = tmp_path / "govqa.toml"
     toml.write_text('embedder = "minilm"\n[retrieval]\ntop_k = 5\n')
@@ -264,7 +264,7 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "minilm",
     )
     monkeypatch.setenv("GOVQA_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(FileNotFoundError, match="GOVQA_CONFIG"):
+    with pytest.raises(ConfigError, match=r"GOVQA_CONFIG names .*missing\.toml, which is not a file"):
         load_settings()
 
 

@@ -111,10 +111,6 @@ class RoundRobin(threading.Thread):
                 self.failures.append(f"{url}: {type(error).__name__}: {error}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replicas keep the index they opened until `govqa serve` follows index generations (LivePipeline)",
-)
 def test_replicas_answer_alike_through_a_reingest(deployment: tuple[list[str], dict[str, str]]) -> None:
     urls, env = deployment
     before = [ask(url) for url in urls]

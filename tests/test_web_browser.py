@@ -21,9 +21,11 @@ from govqa.app.feedback import FeedbackStore
 from govqa.app.result import AskResult, QuestionError
 from govqa.app.web import parse_auth
 
-from conftest import fixture_settings
+from conftest import FIXTURE_SOURCES, fixture_settings
 from servers import start_server as _start_server
 from servers import stop as _stop
+
+OFFICIAL_SOURCES = FIXTURE_SOURCES.with_name("sources-official.toml")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -344,3 +346,34 @@ def test_markup_in_a_question_shows_as_text(page: Any, tmp_path: Path) -> None:
     page.wait_for_timeout(300)  # give a would-be onerror handler its chance to fire
     _shot(page, tmp_path, "markup-as-text")
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_site_passage_opens_the_article_it_cites(browser: Any, tmp_path: Path) -> None:
+    """A site passage about the (fixture) interim measures links to 第二条 of the measures' own text."""
+    process, url = _start_server(tmp_path, tmp_path / "serve.log", GOVQA_SOURCES_FILE=str(OFFICIAL_SOURCES))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#govqa-question textarea", timeout=TIMEOUT_MS)
+        page.locator("#govqa-source label", has_text="Site pages").click()  # the site's commentary only
+        _ask(page, "暂行办法对训练数据来源有什么要求？", 1)
+        page.locator('#govqa-chat a[href="#cite-1-1"]').first.click()
+        panel = page.locator("#cite-1-1")
+        panel.wait_for(state="visible", timeout=TIMEOUT_MS)
+        assert "第二条要求提供者使用具有合法来源的数据" in panel.locator("mark").inner_text()
+        source = panel.locator("details.govqa-source")
+        assert source.locator("summary").inner_text() == "Read the source: 第二条 小部件服务管理暂行办法"
+        source.locator("summary").click()
+        text = source.locator("blockquote.govqa-source-text")
+        text.wait_for(state="visible", timeout=TIMEOUT_MS)
+        assert (
+            text.inner_text()
+            == "第二条\n小部件服务提供者应当依法开展预训练数据处理活动。\n提供者应当使用具有合法来源的数据。"
+        )
+        assert source.locator("a.govqa-official").get_attribute("href") == "http://www.cac.gov.cn/2025-01/01/c_1.htm"
+        _shot(page, tmp_path, "read-the-source")
+    finally:
+        context.close()
+        _stop(process)
