@@ -117,12 +117,14 @@ class CorpusIndex:
         }
 
     def filter_values(self) -> dict[str, list[str]]:
-        """Every value each chunk filter can take in this index (``source`` is checked by its type)."""
-        return {
+        """Every value each filter can take in this index."""
+        values = {
             key: sorted({str(getattr(c, key)) for c in self.chunks.values() if getattr(c, key)})
             for key in Filters.model_fields
             if key != "source"
         }
+        values["source"] = list(SOURCE_KINDS)  # the kind of a chunk's document, not a chunk field
+        return values
 
     def check_filters(self, filters: Filters) -> Filters:
         """The filters with each value spelled as the index spells it (case-insensitive).
@@ -132,7 +134,7 @@ class CorpusIndex:
         """
         known = self.filter_values()
         fixed: dict[str, list[str]] = {}
-        for key, values in filters.chunk_filters().items():
+        for key, values in filters.active().items():
             by_folded = {v.casefold(): v for v in known[key]}
             unknown = [v for v in values if v.strip().casefold() not in by_folded]
             if unknown:
