@@ -54,6 +54,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/ask_bench.py
 	$(BIN)/python bench/browser_bench.py
+	$(BIN)/python bench/api_bench.py
 
 clean:
 	rm -rf data .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from govqa.app import render
 from govqa.app.answerers import Answerer, as_followup_rewriter, as_streaming
 from govqa.app.citations import MARKER, format_markdown_footnotes, format_plain
-from govqa.app.conversation import PageRef, Resolution, Turn, company_entities, resolve_followup
+from govqa.app.conversation import (
+    PageRef,
+    Resolution,
+    Turn,
+    company_entities,
+    company_names,
+    page_ref,
+    resolve_followup,
+)
 from govqa.app.feedback import FeedbackStore
 from govqa.app.result import MAX_QUESTION_CHARS, AskResult, QuestionError
 from govqa.index.retriever import FilterError, Filters
@@ -151,21 +159,8 @@ class ChatService:
         self.feedback = feedback
         self.file_roots = list(file_roots)  # folders of your own documents the chat serves (launch allowed_paths)
         documents = pipeline.index.documents
-        self.company_names = self._company_names(documents)
+        self.company_names = company_names(documents.values())
         self.entities = company_entities(self.company_names)
-
-    @staticmethod
-    def _company_names(documents: dict[str, Any]) -> dict[str, str]:
-        """slug → display name: the title of the company's own page (English first), else the slug."""
-        names: dict[str, str] = {}
-        for doc in sorted(documents.values(), key=lambda d: d.lang != "en"):
-            if not doc.company:
-                continue
-            own_page = doc.page_key.rstrip("/").endswith(f"companies/{doc.company}")
-            if own_page and names.get(doc.company, doc.company) == doc.company:
-                names[doc.company] = doc.title
-            names.setdefault(doc.company, doc.company)
-        return dict(sorted(names.items()))
 
     def company_choices(self) -> list[tuple[str, str]]:
         return [(name, slug) for slug, name in self.company_names.items()]
@@ -184,7 +179,7 @@ class ChatService:
             doc, twin = self._document(citation.doc_id), self._twin(citation.doc_id)
             if doc is None or any(p.title == doc.title for p in pages):
                 continue
-            pages.append(PageRef(doc.title, doc.lang, doc.jurisdiction, doc.company, twin.title if twin else ""))
+            pages.append(page_ref(doc, twin))
         return {
             "asked": asked,
             "question": resolution.question,

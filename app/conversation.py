@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from govqa.corpus.documents import guess_language
 
@@ -209,3 +210,21 @@ def resolve_followup(
 def company_entities(names: Mapping[str, str]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Entities for companies from slug → display name (used for English and Chinese alike)."""
     return {slug: ((name,), (name,)) for slug, name in names.items() if name}
+
+
+def company_names(documents: Iterable[Any]) -> dict[str, str]:
+    """slug → display name: the title of the company's own page (English first), else the slug."""
+    names: dict[str, str] = {}
+    for doc in sorted(documents, key=lambda d: d.lang != "en"):
+        if not doc.company:
+            continue
+        own_page = doc.page_key.rstrip("/").endswith(f"companies/{doc.company}")
+        if own_page and names.get(doc.company, doc.company) == doc.company:
+            names[doc.company] = doc.title
+        names.setdefault(doc.company, doc.company)
+    return dict(sorted(names.items()))
+
+
+def page_ref(document: Any, twin: Any = None) -> PageRef:
+    """How a cited page is remembered for the next turn's follow-up resolution."""
+    return PageRef(document.title, document.lang, document.jurisdiction, document.company, twin.title if twin else "")

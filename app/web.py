@@ -9,7 +9,6 @@ The page's CSS and JavaScript are files in ``app/static``.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -290,34 +289,7 @@ def add_ask_api(service: ChatService) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Build the pipeline and serve the chat until interrupted (``govqa serve``).
+    """Serve the chat and the APIs as one ASGI app (``govqa serve``); see ``govqa.app.server``."""
+    from govqa.app.server import serve as serve_asgi
 
-    The pipeline follows re-ingests: before each request one ``stat`` tells whether a new
-    index generation was published, and the server moves to it (``LivePipeline``).
-    """
-    from govqa.app.pipeline import LivePipeline, local_file_roots
-
-    auth = parse_auth(settings)
-    started = time.perf_counter()
-    pipeline = LivePipeline(settings)
-    demo = build_app(pipeline, settings)
-    logger.info("web_ready seconds=%.2f", time.perf_counter() - started)
-    demo.queue()
-    # The page takes no files: max_file_size 0 and RequestGuard refuse any upload; the guard also
-    # answers 429 to a client address after 5 failed logins in a minute.
-    from starlette.middleware import Middleware
-
-    from govqa.app.guard import RequestGuard
-
-    demo.launch(
-        server_name=settings.server.host,
-        server_port=settings.server.port,
-        auth=auth,
-        max_file_size=0,
-        app_kwargs={"middleware": [Middleware(RequestGuard)]},
-        show_error=False,
-        css=static_text("chat.css"),
-        footer_links=["api"],
-        # Only the folders of your own documents that have no public address (see render.served_url).
-        allowed_paths=[str(root) for root in local_file_roots(settings)],
-    )
+    serve_asgi(settings)

