@@ -40,9 +40,9 @@ def main() -> None:
     halves = {s: [q for q in answerable if split_of(q["id"]) == s] for s in (TUNING, HELDOUT)}
     print(f"answerable questions: tuning {len(halves[TUNING])}, held-out {len(halves[HELDOUT])}", file=sys.stderr)
     grid = {
-        "rrf_k": [10],
-        "dense_weight": [1.0],
-        "title_weight": [0.0, 0.5, 1.0, 2.0],
+        "rrf_k": [10, 30],
+        "dense_weight": [0.5, 0.75, 1.0],
+        "title_weight": [0.0],
         "same_language_boost": [1.0],
     }
     print("rrf_k dense_w title_w lang_boost | tuning hit@1 hit@5 mrr | held-out hit@1 hit@5 mrr")

@@ -110,6 +110,7 @@ GATED_METRICS = (
     "citation_validity",
     "citation_relevance",
     "citation_support",
+    "article_hit@1",
 )
 
 
