@@ -11,6 +11,7 @@ Run: ``python -m govqa.evals.mutants`` (``make test`` does). Exit code 1 when a 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -91,12 +92,16 @@ def gate_failures(settings: Any, questions: list[dict[str, Any]], out_dir: Path)
 def main() -> int:
     from govqa.app.pipeline import index_exists, run_ingest
     from govqa.evals.questions import load_questions
+    from govqa.evals.split import HELDOUT, select
     from govqa.settings import load_settings
 
+    # Each breakage logs on every question (an empty dense leg, for one); the verdict is what counts.
+    logging.getLogger("govqa").setLevel(logging.ERROR)
     settings = load_settings()
     if not index_exists(settings):
         run_ingest(settings)
-    questions = [dict(q) for q in load_questions()]
+    # The held-out half carries every bound and comparison of the gate; running only it halves the time.
+    questions = [dict(q) for q in select(load_questions(), HELDOUT)]
     survived = []
     with tempfile.TemporaryDirectory(prefix="govqa-mutants-") as scratch:
         for name, mutant in MUTANTS.items():
