@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from govqa.evals.metrics import METRIC_KEYS
+
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.toml"
 LOWER_IS_BETTER = frozenset({"false_refusal"})
 # The default must be strictly better than BM25 alone on these, on each of these scopes.
@@ -98,20 +100,7 @@ def _show(value: float | None) -> str:
 
 
 GATED_SCOPES = ("heldout", "heldout.en", "heldout.zh")
-GATED_METRICS = (
-    "hit@1",
-    "hit@5",
-    "mrr@10",
-    "ndcg@10",
-    "recall@10",
-    "fact_recall",
-    "refusal_recall",
-    "false_refusal",
-    "citation_validity",
-    "citation_relevance",
-    "citation_support",
-    "article_hit@1",
-)
+GATED_METRICS = METRIC_KEYS  # every quality metric; latency is never gated
 
 
 def propose_thresholds(default: Mapping[str, Any], margin: float = 0.03, measured_on: str = "") -> str:
