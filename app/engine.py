@@ -22,8 +22,16 @@ from govqa.app.extractive import (
 )
 from govqa.app.result import AskResult, check_question
 from govqa.corpus.documents import guess_language
-from govqa.index.analysis import FocusTerm, answer_type, asked_date_precision, asks, focus_terms, term_occurs
-from govqa.index.gazetteer import Gazetteer, build_gazetteer
+from govqa.index.analysis import (
+    FocusTerm,
+    answer_type,
+    asked_date_precision,
+    asks,
+    documents_mentioning,
+    focus_terms,
+    term_occurs,
+)
+from govqa.index.gazetteer import Gazetteer, TermIndex, build_gazetteer
 from govqa.index.keyword import tokenize
 from govqa.index.retriever import CorpusIndex, Filters, HybridRetriever, ScoredChunk, describe
 from govqa.index.similarity import cosine_to_each
@@ -45,28 +53,26 @@ class CorpusVocabulary:
         return build_gazetteer(list(self.index.documents.values()))
 
     @cached_property
-    def _all_text(self) -> str:
-        return "\n".join(d.text for d in self.index.documents.values())
+    def terms(self) -> TermIndex:
+        return TermIndex.from_documents(self.index.documents.values(), self.gazetteer)
 
     def mentions(self, term: FocusTerm) -> bool:
         """The corpus names the term: one of its forms verbatim, or every word of it in one page
         ("深度合成规定" is how a reader shortens 《互联网信息服务深度合成管理规定》)."""
-        return self._mentions(term.text, term.kind, term.equivalents)
-
-    @lru_cache(maxsize=4096)  # noqa: B019  (one vocabulary per index; bounded)
-    def _mentions(self, text: str, kind: str, equivalents: frozenset[str]) -> bool:
-        term = FocusTerm(text, kind, equivalents, 0, 0)
-        if term_occurs(term, self._all_text, self.gazetteer):
+        if documents_mentioning(term, self.terms):
             return True
-        return not any(ch.isdigit() for ch in text) and any(
-            words and any(words <= terms for terms in self.index.document_terms.values())
-            for words in (frozenset(tokenize(form)) for form in equivalents | {text})
+        return not any(ch.isdigit() for ch in term.text) and any(
+            any(words <= terms for terms in self.index.document_terms.values()) for words in _word_sets(term)
         )
 
     @lru_cache(maxsize=8192)  # noqa: B019  (one vocabulary per index; bounded)
-    def _page_names(self, text: str, kind: str, equivalents: frozenset[str], doc_id: str) -> bool:
-        term = FocusTerm(text, kind, equivalents, 0, 0)
-        return term_occurs(term, self.index.documents[doc_id].text, self.gazetteer)
+    def _page_names_year(self, year: FocusTerm, doc_id: str) -> bool:
+        return term_occurs(year, self.index.documents[doc_id].text, self.gazetteer)
+
+    def _page_names(self, term: FocusTerm, doc_id: str) -> bool:
+        if term.kind == "year":  # a year keeps term_occurs's digit-boundary match ("2025" in "2025-05")
+            return self._page_names_year(term, doc_id)
+        return doc_id in documents_mentioning(term, self.terms)
 
     def in_evidence(self, term: FocusTerm, chunk: Chunk, strict_years: bool = True) -> bool:
         """The passage, read with its page title and section, names the term. A name may be in its
@@ -78,14 +84,19 @@ class CorpusVocabulary:
             return True
         if term.kind == "year" and strict_years:
             return False
-        if self._page_names(term.text, term.kind, term.equivalents, chunk.doc_id):
+        if self._page_names(term, chunk.doc_id):
             return True
         # Every word of a name, in any order ("Labeling Measures" in "Measures for Labeling …"); not
         # for names with figures, where "Grok 5" must not match "Grok" and "2025-05".
         if any(ch.isdigit() for ch in term.text):
             return False
         context_terms = set(tokenize(context))
-        return any(words and words <= context_terms for words in (frozenset(tokenize(f)) for f in term.equivalents))
+        return any(words <= context_terms for words in _word_sets(term))
+
+
+def _word_sets(term: FocusTerm) -> list[frozenset[str]]:
+    """The index terms of each form of a focus term (forms with no index term left out)."""
+    return [words for words in (frozenset(tokenize(form)) for form in term.equivalents | {term.text}) if words]
 
 
 class ExtractiveAnswerer:
