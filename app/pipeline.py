@@ -82,7 +82,7 @@ def open_dense(settings: Settings, generation: Path | None = None) -> DenseIndex
     if settings.chroma.mode == "http":
         name = collection_name(name, folder.name)
     client = chroma_client(settings.chroma.mode, folder / "chroma", settings.chroma.host, settings.chroma.port)
-    return DenseIndex(client, name)
+    return DenseIndex(client, name, exact=settings.retrieval.exact_dense)
 
 
 def collect_garbage(settings: Settings) -> list[str]:

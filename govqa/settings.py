@@ -42,6 +42,10 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(40, ge=1, le=500, description="Chunks each leg contributes to fusion.")
     rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant (10 beat 20 and 60 on the eval set).")
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense leg in fusion.")
+    exact_dense: bool = Field(
+        True,
+        description="Search every vector exactly (same ranking on every build); false uses Chroma's approximate HNSW search, for very large corpora.",
+    )
     twin_weight: float = Field(
         0.0,
         ge=0.0,

@@ -628,7 +628,7 @@ def test_empty_dense_leg_is_counted_and_logged(
     assert pipeline.retriever.search(QUESTIONS[1], timings=timings) and "empty_legs" not in timings
     dense = pipeline.index.dense
     assert dense is not None
-    dense.collection.delete(ids=list(pipeline.index.chunks))
+    dense.delete_documents(sorted({chunk.doc_id for chunk in pipeline.index.chunks.values()}))
     with caplog.at_level("WARNING", logger="govqa.index.retriever"):
         results = pipeline.retriever.search(QUESTIONS[1], timings=timings)
     assert timings["empty_legs"] == 1 and all("dense" not in r.legs for r in results)
