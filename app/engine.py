@@ -15,6 +15,7 @@ from govqa.app.extractive import (
     candidates_from,
     complete_asks,
     evidence_states,
+    named_article_first,
     prefer_answers,
     rank_candidates,
     select_units,
@@ -61,6 +62,8 @@ class CorpusVocabulary:
         ("深度合成规定" is how a reader shortens 《互联网信息服务深度合成管理规定》)."""
         if documents_mentioning(term, self.terms):
             return True
+        if any(self._names_official_text(term, doc_id) for doc_id in self.official_names):
+            return True
         return not any(ch.isdigit() for ch in term.text) and any(
             any(words <= terms for terms in self.index.document_terms.values()) for words in _word_sets(term)
         )
@@ -74,6 +77,28 @@ class CorpusVocabulary:
             return self._page_names_year(term, doc_id)
         return doc_id in documents_mentioning(term, self.terms)
 
+    @cached_property
+    def official_names(self) -> dict[str, list[frozenset[str]]]:
+        """The index terms of each catalogue name of each official text, by document id."""
+        names: dict[str, list[frozenset[str]]] = {}
+        for name, doc_id, _ in self.index.catalogue.names:
+            words = frozenset(tokenize(name))
+            if words:
+                names.setdefault(doc_id, []).append(words)
+        return names
+
+    def _names_official_text(self, term: FocusTerm, doc_id: str) -> bool:
+        """The term is one of an official text's catalogue names (its frontmatter titles and
+        aliases), in either language ("PIPL" for 个人信息保护法, "人工智能法" for the AI Act), or
+        every word of one: its own articles rarely repeat its name."""
+        if doc_id not in self.index.official_ids or term.kind in ("year", "article"):
+            return False
+        if any(doc_id in self.index.catalogue.laws_named(form) for form in term.equivalents | {term.text}):
+            return True
+        if any(ch.isdigit() for ch in term.text):
+            return False
+        return any(words <= name for words in _word_sets(term) for name in self.official_names.get(doc_id, []))
+
     def in_evidence(self, term: FocusTerm, chunk: Chunk, strict_years: bool = True) -> bool:
         """The passage, read with its page title and section, names the term. A name may be in its
         page (a passage of the EU AI Act page is about the EU whether or not the sentence says
@@ -84,7 +109,7 @@ class CorpusVocabulary:
             return True
         if term.kind == "year" and strict_years:
             return False
-        if self._page_names(term, chunk.doc_id):
+        if self._page_names(term, chunk.doc_id) or self._names_official_text(term, chunk.doc_id):
             return True
         # Every word of a name, in any order ("Labeling Measures" in "Measures for Labeling …"); not
         # for names with figures, where "Grok 5" must not match "Grok" and "2025-05".
@@ -159,7 +184,7 @@ class ExtractiveAnswerer:
 
         # What the question asks for comes first: among units that score near the best, those
         # that name the question's subjects and state the asked kind of answer lead.
-        ranked = prefer_answers(ranked, focus, names, asked, precision, self.index.superseded)
+        ranked = named_article_first(prefer_answers(ranked, focus, names, asked, precision, self.index.superseded))
         page_key = lambda doc_id: self.index.documents[doc_id].page_key  # noqa: E731
         max_units = LIST_MAX_UNITS if asked == "list" else self.max_sentences
         chosen = select_units(ranked, page_key, max_units)

@@ -161,6 +161,17 @@ def prefer_answers(
     return rescored
 
 
+def named_article_first(ranked: Sequence[RankedCandidate]) -> list[RankedCandidate]:
+    """Units of the article the question names lead, in their own order, then the rest.
+
+    The retriever's exact article lookup (leg "article") runs only when a question asks what a
+    named article of an official text says or requires: the law's own words answer it, and the
+    site's commentary follows. Lexical overlap cannot decide this when the question and the law
+    are in different languages ("What does Article 7 … require?" over 第七条)."""
+    own = [r for r in ranked if "article" in r.candidate.scored.legs]
+    return own + [r for r in ranked if "article" not in r.candidate.scored.legs]
+
+
 def complete_asks(
     chosen: Sequence[RankedCandidate],
     ranked: Sequence[RankedCandidate],

@@ -332,6 +332,7 @@ IDENTIFIERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:Articles?|Arts?\.)\s*\d+[a-z]?(?:\(\w+\))*", re.IGNORECASE), "article"),
     (re.compile(r"第\s*[0-9零〇一二两三四五六七八九十百千]+\s*条"), "article"),
     (re.compile(r"§+\s*\d+(?:\.\d+)*"), "article"),
+    (re.compile(r"\b(?:Section|Sec\.)\s*\d+(?:\.\d+)?\b", re.IGNORECASE), "article"),
     (re.compile(r"\b(?:EO|E\.O\.|Executive Order)\s*(?:No\.\s*)?\d{4,6}\b", re.IGNORECASE), "identifier"),
     (
         re.compile(

@@ -201,11 +201,12 @@ def chinese_numeral(value: int) -> str:
 
 _ARTICLE_EN = re.compile(r"^(?:Article|Art\.?|Arts\.?|Articles)\s*(\d+)([a-z]?)((?:\(\w+\))*)$", re.IGNORECASE)
 _ARTICLE_ZH = re.compile(r"^第\s*([0-9]+|[零〇一二两三四五六七八九十百千]+)\s*条$")
+_SECTION = re.compile(r"^(?:Section|Sec\.?|§+)\s*(\d+(?:\.\d+)?)$", re.IGNORECASE)
 _EXECUTIVE_ORDER = re.compile(r"^(?:EO|E\.O\.|Executive Order)\s*(?:No\.\s*)?(\d{4,6})$", re.IGNORECASE)
 
 
 def identifier_variants(term: str) -> frozenset[str]:
-    """Other spellings of an article or executive-order identifier (empty for anything else)."""
+    """Other spellings of an article, section or executive-order identifier (empty for anything else)."""
     term = term.strip()
     match = _ARTICLE_EN.match(term)
     if match:
@@ -224,6 +225,10 @@ def identifier_variants(term: str) -> frozenset[str]:
         return frozenset(
             {f"第{chinese_numeral(base_value)}条", f"第{base_value}条", f"Article {base_value}", f"Art. {base_value}"}
         )
+    match = _SECTION.match(term)
+    if match:  # executive orders number their sections "Sec. 4."; questions say "Section 4"
+        number = match.group(1)
+        return frozenset({f"Section {number}", f"Sec. {number}", f"§ {number}", f"§{number}"})
     match = _EXECUTIVE_ORDER.match(term)
     if match:
         number = match.group(1)

@@ -337,6 +337,9 @@ def test_identifier_variants() -> None:
     assert identifier_variants("第七条") == {"第七条", "第7条", "Article 7", "Art. 7"}
     assert identifier_variants("Article 50(2)") == {"Article 50(2)", "Art. 50(2)", "第五十条", "第50条", "第 50 条"}
     assert identifier_variants("EO 14179") == {"EO 14179", "E.O. 14179", "Executive Order 14179", "第14179号行政令"}
+    # Executive orders head their sections "Sec. 4."; questions say "Section 4".
+    assert identifier_variants("Section 4") == {"Section 4", "Sec. 4", "§ 4", "§4"}
+    assert identifier_variants("Sec. 4.2") == {"Section 4.2", "Sec. 4.2", "§ 4.2", "§4.2"}
     assert identifier_variants("Widget Safety Act") == frozenset()
 
 

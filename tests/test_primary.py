@@ -267,3 +267,13 @@ def test_lookup_only_when_the_question_asks_what_the_article_says(official_pipel
     assert question_form("Which areas are listed in Annex III of the AI Act?") == "law"
     assert question_form("个人信息保护法第六十六条对情节严重的违法行为最高罚款是多少？") == "law"
     assert question_form("On what date did the Commission publish draft guidelines on AI Act Article 50?") == "neutral"
+
+
+def test_a_question_in_the_other_language_is_answered_by_the_named_articles_own_words(official_pipeline: Any) -> None:
+    """An English question about an article of a Chinese text: the article leads the answer, and
+    the law's English catalogue name counts as naming it, though its passages never say it."""
+    result = official_pipeline.ask("What does Article 2 of the Interim Measures for Widget Services require?")
+    assert not result.abstained and result.coverage == "answered"
+    first = result.citations[0]
+    assert first.doc_id == "official:china/widget-measures" and first.article == "第二条"
+    assert first.quote in ("小部件服务提供者应当依法开展预训练数据处理活动。", "提供者应当使用具有合法来源的数据。")
